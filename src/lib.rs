@@ -8,5 +8,6 @@
 //! * [`api`] the safe, blocking, thread-safe Rust API;
 //! * [`ffi`] `extern "C"` functions, handles and status codes for C and the wrappers.
 
-pub mod wire;
 pub mod ffi;
+pub mod proto;
+pub mod wire;

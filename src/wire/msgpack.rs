@@ -33,3 +33,57 @@ pub enum Value {
     /// Key/value pairs in wire order. Keys are distinct.
     Map(Vec<(Value, Value)>),
 }
+
+impl Value {
+    /// Appends the msgpack encoding (smallest integer forms, float64 for `F64`) to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        let _ = out;
+        todo!()
+    }
+
+    /// The msgpack encoding as a new vector.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
+    /// Decodes exactly one value that spans all of `input` (trailing bytes are an error).
+    pub fn decode(input: &[u8], max_depth: usize) -> Result<Value, WireError> {
+        let _ = (input, max_depth);
+        todo!()
+    }
+
+    /// Decodes one value from the start of `input`; returns it and the bytes it used.
+    pub fn decode_prefix(input: &[u8], max_depth: usize) -> Result<(Value, usize), WireError> {
+        let _ = (input, max_depth);
+        todo!()
+    }
+
+    /// The bytes of a bin or a str — the protocol's "accept str or bin" normalisation.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        todo!()
+    }
+
+    pub fn as_u64(&self) -> Option<u64> {
+        todo!()
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        todo!()
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        todo!()
+    }
+
+    pub fn as_map(&self) -> Option<&[(Value, Value)]> {
+        todo!()
+    }
+
+    /// Python truthiness as py2p applies it: false for nil, false, 0, 0.0 and empty
+    /// str/bin/array/map; true otherwise.
+    pub fn is_truthy(&self) -> bool {
+        todo!()
+    }
+}
