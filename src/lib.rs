@@ -8,6 +8,8 @@
 //! * [`api`] the safe, blocking, thread-safe Rust API;
 //! * [`ffi`] `extern "C"` functions, handles and status codes for C and the wrappers.
 
+pub mod api;
+pub mod driver;
 pub mod ffi;
 pub mod proto;
 pub mod wire;
