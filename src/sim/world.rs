@@ -724,3 +724,7 @@ impl<N: SimNode> Sim<N> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "world_tests.rs"]
+mod tests;
