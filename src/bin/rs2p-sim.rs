@@ -77,10 +77,11 @@ fn run(args: &Args) -> Result<(), String> {
         eprintln!("mesh study: {n} nodes ...");
         let r = study(&cfg);
         eprintln!(
-            "  done in {:.1} s wall, {} events, trace hash {:016x}",
+            "  done in {:.1} s wall, {} events, trace hash {:016x}\n  network: {:?}",
             r.wall_ms as f64 / 1000.0,
             r.events,
-            r.trace_hash
+            r.trace_hash,
+            r.net
         );
         results.push(r);
     }

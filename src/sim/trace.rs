@@ -1,6 +1,6 @@
-//! A running 64-bit hash of everything a run fed to the nodes (FNV-1a over the bytes, each
-//! record length-prefixed), so two runs can be compared byte for byte by one number. Not a
-//! cryptographic hash.
+//! A running 64-bit hash of everything a run fed to the nodes (FNV-1a style over 8-byte words,
+//! each record length-prefixed), so two runs can be compared byte for byte by one number. Not
+//! a cryptographic hash.
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -21,21 +21,34 @@ impl Default for TraceHash {
 }
 
 impl TraceHash {
+    fn word(&mut self, w: u64) {
+        self.state ^= w;
+        self.state = self.state.wrapping_mul(FNV_PRIME).rotate_left(29);
+    }
+
     fn bytes(&mut self, data: &[u8]) {
-        for b in data {
-            self.state ^= u64::from(*b);
-            self.state = self.state.wrapping_mul(FNV_PRIME);
+        let mut chunks = data.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.word(u64::from_le_bytes(w) ^ (rest.len() as u64) << 59);
         }
     }
 
     /// Adds one record: a tag, a few numbers and a byte string.
     pub fn record(&mut self, tag: u8, numbers: &[u64], data: &[u8]) {
         self.records += 1;
-        self.bytes(&[tag]);
+        self.word(u64::from(tag));
         for n in numbers {
-            self.bytes(&n.to_le_bytes());
+            self.word(*n);
         }
-        self.bytes(&(data.len() as u64).to_le_bytes());
+        self.word(data.len() as u64);
         self.bytes(data);
     }
 
@@ -46,5 +59,26 @@ impl TraceHash {
     /// Records added so far.
     pub fn records(&self) -> u64 {
         self.records
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_changed_byte_changes_the_hash() {
+        let hash = |data: &[u8]| {
+            let mut t = TraceHash::default();
+            t.record(b'D', &[1, 2], data);
+            t.value()
+        };
+        let data: Vec<u8> = (0..=20).collect();
+        for i in 0..data.len() {
+            let mut other = data.clone();
+            other[i] ^= 1;
+            assert_ne!(hash(&data), hash(&other), "byte {i}");
+        }
+        assert_ne!(hash(&data), hash(&data[..20]));
     }
 }

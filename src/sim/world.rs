@@ -410,8 +410,8 @@ impl<N: SimNode> Sim<N> {
             let accepted = link.accepted;
             let open = link.open;
             self.links[l].cut = true;
-            for side in 0..2 {
-                if open[side] && (side == 0 || accepted) {
+            for (side, &is_open) in open.iter().enumerate() {
+                if is_open && (side == 0 || accepted) {
                     self.push(
                         self.now,
                         Ev::PeerClosed {

@@ -113,8 +113,10 @@ fn a_flood_over_a_tree_reaches_every_node_once() {
 #[test]
 fn same_seed_same_trace_other_seed_other_trace() {
     let run = |seed| {
-        let mut net = NetworkConfig::default();
-        net.loss = 0.05;
+        let net = NetworkConfig {
+            loss: 0.05,
+            ..NetworkConfig::default()
+        };
         let mut sim = tree(seed, 100, net);
         sim.with_node(5, |f, _| f.flood(7, None));
         sim.run_until_quiet(60_000);
@@ -126,8 +128,10 @@ fn same_seed_same_trace_other_seed_other_trace() {
 
 #[test]
 fn frames_on_one_link_arrive_in_order_despite_loss() {
-    let mut net = NetworkConfig::default();
-    net.loss = 0.3;
+    let net = NetworkConfig {
+        loss: 0.3,
+        ..NetworkConfig::default()
+    };
     let mut sim = tree(3, 2, net);
     sim.with_node(0, |f, _| {
         for m in 0..200 {
@@ -142,9 +146,11 @@ fn frames_on_one_link_arrive_in_order_despite_loss() {
 
 #[test]
 fn bandwidth_serialises_frames_on_a_link() {
-    let mut net = NetworkConfig::default();
-    net.latency = Latency::Fixed { ms: 10 };
-    net.bandwidth_bytes_per_ms = 1; // 8 ms per 8-byte frame
+    let net = NetworkConfig {
+        latency: Latency::Fixed { ms: 10 },
+        bandwidth_bytes_per_ms: 1, // 8 ms per 8-byte frame
+        ..NetworkConfig::default()
+    };
     let mut sim = tree(4, 2, net);
     let start = sim.now();
     sim.with_node(0, |f, _| {

@@ -8,7 +8,7 @@ use crate::sim::memory::resident_bytes;
 use crate::sim::network::NetworkConfig;
 use crate::sim::queue::SimTime;
 use crate::sim::rng::Rng;
-use crate::sim::world::{NodeIdx, Sim};
+use crate::sim::world::{NetCounters, NodeIdx, Sim};
 use crate::wire::frame::MessageId;
 use crate::wire::{flags, ids, Value};
 
@@ -317,6 +317,8 @@ pub struct StudyResult {
     pub rss_per_node: Option<u64>,
     pub wall_ms: u128,
     pub events: u64,
+    /// The simulator's whole-run network counters.
+    pub net: NetCounters,
     pub trace_hash: u64,
 }
 
@@ -386,6 +388,7 @@ pub fn study(cfg: &StudyConfig) -> StudyResult {
         rss_per_node,
         wall_ms: started.elapsed().as_millis(),
         events: world.sim.counters().events,
+        net: world.sim.counters().clone(),
         trace_hash: world.sim.trace_hash(),
     }
 }
