@@ -20,6 +20,14 @@ use std::collections::{HashMap, VecDeque};
 pub(super) const MAX_PENDING_HANDSHAKES: usize = 256;
 /// A connection with part of a frame buffered and no new bytes for this long is closed.
 pub(super) const STALE_PARTIAL_FRAME_MS: Millis = 60_000;
+/// A connection to a peer that ends sooner than this after it was opened (a failed dial, a
+/// peer that closes us as a duplicate connection) ...
+pub(super) const QUICK_LOSS_MS: Millis = 10_000;
+/// ... keeps that peer ID out of our peer-list dials for this long, so that a peer which keeps
+/// refusing us (or a half-open link it still holds) cannot cause a redial loop.
+pub(super) const REDIAL_BACKOFF_MS: Millis = 30_000;
+/// Most peer IDs remembered for the redial back-off.
+const MAX_BACKOFF_ENTRIES: usize = 4096;
 /// Broadcasts older than this (by the receiver's clock) are dropped.
 pub(super) const BROADCAST_MAX_AGE_S: i64 = 60;
 
@@ -36,6 +44,8 @@ pub(super) struct Core {
     pub(super) routing: HashMap<Vec<u8>, ConnId>,
     /// Peer IDs being dialled (not yet handshaken) → the dialling connection.
     pub(super) dialling: HashMap<Vec<u8>, ConnId>,
+    /// Peer IDs not to dial from peer lists until the given time (see [`REDIAL_BACKOFF_MS`]).
+    pub(super) redial_after: HashMap<Vec<u8>, Millis>,
     pub(super) seen: SeenSet,
     pub(super) requests: PendingRequests,
     pub(super) ids: ConnIds,
@@ -58,6 +68,7 @@ impl Core {
             conns: HashMap::new(),
             routing: HashMap::new(),
             dialling: HashMap::new(),
+            redial_after: HashMap::new(),
             seen,
             requests: PendingRequests::new(),
             ids: ConnIds::new(),
@@ -217,6 +228,11 @@ impl Core {
             return false;
         };
         self.count_drop(reason);
+        if now_ms.saturating_sub(conn.opened_ms) < QUICK_LOSS_MS {
+            if let Some(id) = conn.peer_id.as_ref().or(conn.expected_id.as_ref()) {
+                self.back_off(id.clone(), now_ms);
+            }
+        }
         if let Some(expected) = &conn.expected_id {
             if self.dialling.get(expected) == Some(&conn_id) {
                 self.dialling.remove(expected);
@@ -231,6 +247,28 @@ impl Core {
             }
         }
         true
+    }
+
+    fn back_off(&mut self, peer: Vec<u8>, now_ms: Millis) {
+        if self.redial_after.len() >= MAX_BACKOFF_ENTRIES {
+            self.expire_backoffs(now_ms);
+            if self.redial_after.len() >= MAX_BACKOFF_ENTRIES {
+                self.redial_after.clear();
+            }
+        }
+        self.redial_after
+            .insert(peer, now_ms.saturating_add(REDIAL_BACKOFF_MS));
+    }
+
+    pub(super) fn expire_backoffs(&mut self, now_ms: Millis) {
+        self.redial_after.retain(|_, until| *until > now_ms);
+    }
+
+    /// True while `peer` must not be dialled from a peer list.
+    pub(super) fn backing_off(&self, peer: &[u8], now_ms: Millis) -> bool {
+        self.redial_after
+            .get(peer)
+            .is_some_and(|&until| until > now_ms)
     }
 
     /// `whisper [request, b"*"]` to every routing-table peer.

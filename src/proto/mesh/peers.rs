@@ -1,7 +1,8 @@
 //! Peer lists (PROTOCOL.md §6): `whisper [peers, [[[host, port], id], ...]]` sent after every
 //! handshake and on request, and dialling the peers such a list names while this node has
 //! fewer than `max_outgoing` outgoing connections. Never dials our own ID or address, nor an
-//! ID already connected or being dialled (py2p mishandles duplicate connections).
+//! ID already connected or being dialled (py2p mishandles duplicate connections), nor one
+//! whose last connection failed quickly (see `core::REDIAL_BACKOFF_MS`).
 
 use super::core::Core;
 use super::{ConnId, DropReason, Millis};
@@ -44,7 +45,11 @@ impl Core {
             };
             let is_us = id == self.my_id()
                 || (host == self.config.out_addr.0 && port == self.config.out_addr.1);
-            if is_us || self.routing.contains_key(&id) || self.dialling.contains_key(&id) {
+            if is_us
+                || self.routing.contains_key(&id)
+                || self.dialling.contains_key(&id)
+                || self.backing_off(&id, now_ms)
+            {
                 continue;
             }
             self.dial(&host, port, Some(id), now_ms);

@@ -9,6 +9,7 @@ impl Core {
     pub(super) fn on_tick(&mut self, now_ms: Millis) {
         self.seen.expire(now_ms);
         self.requests.expire(now_ms);
+        self.expire_backoffs(now_ms);
         let handshake_ms = self.config.handshake_timeout_s.saturating_mul(1000);
         let mut expired: Vec<(ConnId, DropReason)> = Vec::new();
         for (&id, conn) in &self.conns {

@@ -27,15 +27,22 @@ fn our_handshake_is_plain_paced_and_never_4_mod_8_whatever_the_id_length() {
 
 #[test]
 fn frames_to_a_py2p_peer_are_compressed_aligned_to_8_and_paced() {
-    for (methods, code) in [(&[0x13u8, 0x11, 0x10, 0x12][..], 0x13u8), (&[0x11][..], 0x11)] {
+    for (methods, code) in [
+        (&[0x13u8, 0x11, 0x10, 0x12][..], 0x13u8),
+        (&[0x11][..], 0x11),
+    ] {
         let mut raw = Raw::new(|_| {});
         let conn = raw.accept();
         let hs = raw.take_transmits(conn);
         assert_eq!(hs.len(), 1);
         assert_ne!(hs[0].0.len() % 8, 4);
         let payload = super::raw::handshake_payload("py", &super::harness::protocol(), 9, methods);
-        raw.feed(conn, &frame_of(flags::WHISPER, "py", secs(raw.now), &payload));
-        raw.mesh.broadcast(0, vec![Value::Bin(vec![7; 300])], raw.now);
+        raw.feed(
+            conn,
+            &frame_of(flags::WHISPER, "py", secs(raw.now), &payload),
+        );
+        raw.mesh
+            .broadcast(0, vec![Value::Bin(vec![7; 300])], raw.now);
         raw.mesh
             .whisper(b"py", 2, vec![Value::Str("x".into())], raw.now)
             .expect("handshaken");
@@ -63,7 +70,10 @@ fn frames_to_an_rs2p_peer_are_plain_and_unpaced_after_the_handshake() {
     for node in 0..2 {
         let sent: Vec<_> = net.sent.iter().filter(|s| s.node == node).collect();
         assert!(sent.len() >= 2);
-        assert!(sent[0].paced, "the handshake is paced: the peer is not known yet");
+        assert!(
+            sent[0].paced,
+            "the handshake is paced: the peer is not known yet"
+        );
         for s in &sent[1..] {
             assert!(!s.paced && is_plain(&s.frame));
         }
@@ -76,7 +86,12 @@ fn a_compression_renegotiation_is_answered_once_with_the_common_methods() {
     let conn = raw.handshaken_peer("py", &[0x13, 0x11]);
     let reneg = |list: &[u8]| {
         let list = Value::Array(list.iter().map(|&m| uint(m)).collect());
-        frame_of(flags::RENEGOTIATE, "py", 1, &[uint(flags::sub::COMPRESSION), list])
+        frame_of(
+            flags::RENEGOTIATE,
+            "py",
+            1,
+            &[uint(flags::sub::COMPRESSION), list],
+        )
     };
     raw.feed(conn, &reneg(&[0x10, 0x11]));
     let sent = raw.take_transmits(conn);
@@ -86,8 +101,14 @@ fn a_compression_renegotiation_is_answered_once_with_the_common_methods() {
     assert_eq!(msg.msg_type, flags::RENEGOTIATE);
     assert_eq!(msg.payload, vec![uint(1), Value::Array(vec![uint(0x11)])]);
     raw.feed(conn, &reneg(&[0x10, 0x11]));
-    assert!(raw.take_transmits(conn).is_empty(), "an unchanged list is not answered");
-    raw.feed(conn, &frame_of(flags::RENEGOTIATE, "py", 1, &[uint(flags::sub::RESEND)]));
+    assert!(
+        raw.take_transmits(conn).is_empty(),
+        "an unchanged list is not answered"
+    );
+    raw.feed(
+        conn,
+        &frame_of(flags::RENEGOTIATE, "py", 1, &[uint(flags::sub::RESEND)]),
+    );
     assert!(raw.closes().is_empty());
     assert_eq!(raw.mesh.stats().resend_ignored, 1);
     assert_eq!(raw.dropped(DropReason::BadChecksum), 0);

@@ -17,9 +17,16 @@ fn line_of_three() -> Net {
 #[test]
 fn a_broadcast_crosses_a_line_of_three_once_per_node() {
     let mut net = line_of_three();
-    net.nodes[0].broadcast(flags::sub::BROADCAST, vec![Value::Str("hi".into())], net.now);
+    net.nodes[0].broadcast(
+        flags::sub::BROADCAST,
+        vec![Value::Str("hi".into())],
+        net.now,
+    );
     net.run();
-    assert!(net.messages(0).is_empty(), "the sender does not get its own echo");
+    assert!(
+        net.messages(0).is_empty(),
+        "the sender does not get its own echo"
+    );
     for i in 1..3 {
         let msgs = net.messages(i);
         assert_eq!(msgs.len(), 1);
@@ -34,7 +41,11 @@ fn a_broadcast_crosses_a_line_of_three_once_per_node() {
 fn a_broadcast_in_a_triangle_is_delivered_once_and_duplicates_are_counted() {
     let mut net = Net::new(3, |_, _| {});
     net.line(&[(0, 1), (2, 1)]);
-    assert_eq!(net.peer_ids(2), vec![node_id(0), node_id(1)], "node 2 dialled node 0 from the list");
+    assert_eq!(
+        net.peer_ids(2),
+        vec![node_id(0), node_id(1)],
+        "node 2 dialled node 0 from the list"
+    );
     let id = net.nodes[0].broadcast(flags::sub::BROADCAST, vec![uint(7)], net.now);
     net.run();
     for i in 1..3 {
@@ -45,7 +56,10 @@ fn a_broadcast_in_a_triangle_is_delivered_once_and_duplicates_are_counted() {
     let dups: u64 = (0..3)
         .map(|i| net.nodes[i].stats().dropped[DropReason::Duplicate as usize])
         .sum();
-    assert!(dups >= 1, "the copy that went round the triangle was dropped");
+    assert!(
+        dups >= 1,
+        "the copy that went round the triangle was dropped"
+    );
 }
 
 #[test]
@@ -53,12 +67,19 @@ fn a_broadcast_60_seconds_old_is_accepted_and_61_seconds_old_dropped() {
     let mut raw = Raw::new(|_| {});
     let conn = raw.handshaken_peer("peer", &[0x13]);
     let now = secs(raw.now);
-    for (time, text) in [(now - 60, "old"), (now - 61, "too old"), (now + 3600, "future")] {
+    for (time, text) in [
+        (now - 60, "old"),
+        (now - 61, "too old"),
+        (now + 3600, "future"),
+    ] {
         let payload = [uint(flags::sub::BROADCAST), Value::Str(text.into())];
         raw.feed(conn, &frame_of(flags::BROADCAST, "peer", time, &payload));
     }
     let texts: Vec<&Value> = raw.messages().iter().map(|m| &m.packets[0]).collect();
-    assert_eq!(texts, vec![&Value::Str("old".into()), &Value::Str("future".into())]);
+    assert_eq!(
+        texts,
+        vec![&Value::Str("old".into()), &Value::Str("future".into())]
+    );
     assert_eq!(raw.dropped(DropReason::Expired), 1);
 }
 
@@ -87,21 +108,31 @@ fn the_seen_set_is_bounded_and_forgets_its_oldest_entry() {
     raw.feed(conn, &frames[2]);
     assert_eq!(raw.messages().len(), 3, "the newest is remembered");
     raw.feed(conn, &frames[0]);
-    assert_eq!(raw.messages().len(), 4, "the oldest was forgotten at the cap");
+    assert_eq!(
+        raw.messages().len(),
+        4,
+        "the oldest was forgotten at the cap"
+    );
 }
 
 #[test]
 fn our_own_broadcast_echoed_back_is_dropped() {
     let mut raw = Raw::new(|_| {});
     let conn = raw.handshaken_peer("peer", &[0x13, 0x1f]);
-    raw.mesh.broadcast(flags::sub::BROADCAST, vec![uint(1)], raw.now);
+    raw.mesh
+        .broadcast(flags::sub::BROADCAST, vec![uint(1)], raw.now);
     raw.outputs.clear();
     while let Some(out) = raw.mesh.poll_output() {
         raw.outputs.push(out);
     }
     let _ = raw.take_transmits(conn);
     // Rebuild the identical frame: same sender, time and payload.
-    let echo = frame_of(flags::BROADCAST, &node_id(0), secs(raw.now), &[uint(0), uint(1)]);
+    let echo = frame_of(
+        flags::BROADCAST,
+        &node_id(0),
+        secs(raw.now),
+        &[uint(0), uint(1)],
+    );
     raw.feed(conn, &echo);
     assert!(raw.messages().is_empty());
     assert_eq!(raw.dropped(DropReason::Duplicate), 1);
@@ -112,12 +143,20 @@ fn a_whisper_reaches_one_peer_and_is_not_relayed() {
     let mut net = line_of_three();
     let peer = node_id(1).into_bytes();
     net.nodes[0]
-        .whisper(&peer, flags::sub::WHISPER, vec![Value::Str("psst".into())], net.now)
+        .whisper(
+            &peer,
+            flags::sub::WHISPER,
+            vec![Value::Str("psst".into())],
+            net.now,
+        )
         .expect("node 1 is a neighbour");
     net.run();
     let msgs = net.messages(1);
     assert_eq!(msgs.len(), 1);
-    assert_eq!((msgs[0].msg_type, msgs[0].sub_flag), (flags::WHISPER, flags::sub::WHISPER));
+    assert_eq!(
+        (msgs[0].msg_type, msgs[0].sub_flag),
+        (flags::WHISPER, flags::sub::WHISPER)
+    );
     assert!(net.messages(2).is_empty());
     let far = node_id(2).into_bytes();
     assert_eq!(
@@ -130,7 +169,12 @@ fn a_whisper_reaches_one_peer_and_is_not_relayed() {
 fn whispers_are_neither_deduplicated_nor_age_checked() {
     let mut raw = Raw::new(|_| {});
     let conn = raw.handshaken_peer("peer", &[0x13]);
-    let frame = frame_of(flags::WHISPER, "peer", 0, &[uint(flags::sub::WHISPER), uint(5)]);
+    let frame = frame_of(
+        flags::WHISPER,
+        "peer",
+        0,
+        &[uint(flags::sub::WHISPER), uint(5)],
+    );
     raw.feed(conn, &frame);
     raw.feed(conn, &frame);
     assert_eq!(raw.messages().len(), 2);

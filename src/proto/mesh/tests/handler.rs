@@ -54,14 +54,25 @@ fn a_handler_sees_handshakes_consumes_its_messages_and_hears_of_departures() {
     let mut net = Net::with_nodes(nodes);
     net.connect(0, 1);
     net.run();
-    assert_eq!(net.nodes[0].handler().handshakes, vec![node_id(1).into_bytes()]);
-    assert_eq!(net.nodes[1].handler().handshakes, vec![node_id(0).into_bytes()]);
+    assert_eq!(
+        net.nodes[0].handler().handshakes,
+        vec![node_id(1).into_bytes()]
+    );
+    assert_eq!(
+        net.nodes[1].handler().handshakes,
+        vec![node_id(0).into_bytes()]
+    );
 
     let peer = node_id(1).into_bytes();
-    net.nodes[0].whisper(&peer, PING_FLAG, vec![], net.now).expect("neighbour");
+    net.nodes[0]
+        .whisper(&peer, PING_FLAG, vec![], net.now)
+        .expect("neighbour");
     net.run();
     assert_eq!(net.nodes[0].handler().pongs, 1);
-    assert!(net.messages(0).is_empty() && net.messages(1).is_empty(), "consumed");
+    assert!(
+        net.messages(0).is_empty() && net.messages(1).is_empty(),
+        "consumed"
+    );
 
     net.tick_to(T0 + 1000);
     assert_eq!(net.nodes[1].handler().ticks, vec![T0 + 1000]);

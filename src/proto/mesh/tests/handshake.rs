@@ -25,11 +25,18 @@ fn two_nodes_handshake_both_ways_and_fire_one_connected_each() {
 fn a_different_protocol_is_refused_without_an_answer() {
     let mut raw = Raw::new(|_| {});
     let conn = raw.accept();
-    assert_eq!(raw.take_transmits(conn).len(), 1, "our handshake goes out first");
+    assert_eq!(
+        raw.take_transmits(conn).len(),
+        1,
+        "our handshake goes out first"
+    );
     let hs = handshake_payload("peer", "another-protocol", 1, &[0x13]);
     raw.feed(conn, &frame_of(flags::WHISPER, "peer", secs(raw.now), &hs));
     assert_eq!(raw.closes(), vec![(conn, DropReason::WrongProtocol)]);
-    assert!(raw.take_transmits(conn).is_empty(), "no peer list for a refused peer");
+    assert!(
+        raw.take_transmits(conn).is_empty(),
+        "no peer list for a refused peer"
+    );
     assert!(raw.mesh.peers().is_empty());
     assert_eq!(raw.dropped(DropReason::WrongProtocol), 1);
 }
@@ -85,7 +92,10 @@ fn a_repeated_handshake_updates_the_record_and_is_answered_each_time() {
         .iter()
         .filter(|o| matches!(o, Output::Event(Event::Connected { .. })))
         .count();
-    assert_eq!(connected, 0, "the first Connected was cleared; repeats fire none");
+    assert_eq!(
+        connected, 0,
+        "the first Connected was cleared; repeats fire none"
+    );
 }
 
 #[test]
@@ -95,7 +105,10 @@ fn a_str_id_and_protocol_are_accepted_but_an_integer_id_closes() {
     let mut hs = handshake_payload("jspeer", &protocol(), 7, &[0x13]);
     hs[1] = Value::Str("jspeer".into());
     hs[2] = Value::Str(protocol());
-    raw.feed(conn, &frame_of(flags::WHISPER, "jspeer", secs(raw.now), &hs));
+    raw.feed(
+        conn,
+        &frame_of(flags::WHISPER, "jspeer", secs(raw.now), &hs),
+    );
     assert_eq!(raw.mesh.peers().len(), 1);
 
     let bad = raw.accept();
@@ -136,24 +149,53 @@ fn peer_lists_are_dialled_up_to_max_outgoing() {
 }
 
 #[test]
-fn losing_a_peer_asks_the_others_for_their_peer_lists() {
+fn losing_a_peer_asks_the_others_for_their_peer_lists_and_reconnects() {
     let mut net = Net::new(3, |_, _| {});
-    net.connect(1, 0);
-    net.run();
-    net.connect(2, 0);
-    net.run();
+    net.line(&[(1, 0), (2, 0)]);
+    assert_eq!(net.peer_ids(2), vec![node_id(0), node_id(1)]);
+    net.tick_to(T0 + 60_000);
     let before = net.sent.len();
-    let conn = net.nodes[0].peers().iter().find(|p| p.id == b"node2").map(|p| p.conn);
-    net.nodes[0].on_closed(conn.expect("node0 knows node2"), DropReason::PeerClosed, net.now);
+    let conn = net.nodes[0]
+        .peers()
+        .iter()
+        .find(|p| p.id == b"node3")
+        .map(|p| p.conn);
+    net.break_link(0, conn.expect("node 0 knows node 2"));
     net.run();
     assert_eq!(net.disconnected_events(0), 1);
     let request_sent = net.sent[before..].iter().any(|s| {
-        s.node == 0 && {
-            let m = decode(&s.frame);
-            m.payload == vec![uint(flags::sub::REQUEST), Value::Bin(b"*".to_vec())]
-        }
+        s.node == 0
+            && decode(&s.frame).payload
+                == vec![uint(flags::sub::REQUEST), Value::Bin(b"*".to_vec())]
     });
     assert!(request_sent);
+    assert_eq!(
+        net.peer_ids(2),
+        vec![node_id(0), node_id(1)],
+        "node 2 dialled node 0 again"
+    );
+}
+
+#[test]
+fn a_peer_that_keeps_refusing_us_is_not_redialled_in_a_loop() {
+    // Node 0 forgets its link to node 2 while node 2 still holds it (half-open): node 2
+    // refuses node 0's new connection as a duplicate. run() panics if this never settles.
+    let mut net = Net::new(3, |_, _| {});
+    net.line(&[(1, 0), (2, 0)]);
+    let conn = net.nodes[0]
+        .peers()
+        .iter()
+        .find(|p| p.id == b"node3")
+        .map(|p| p.conn);
+    net.nodes[0].on_closed(
+        conn.expect("node 0 knows node 2"),
+        DropReason::PeerClosed,
+        net.now,
+    );
+    net.run();
+    let dials = net.nodes[0].stats().dropped[DropReason::DuplicateConnection as usize]
+        + net.nodes[2].stats().dropped[DropReason::DuplicateConnection as usize];
+    assert!(dials <= 2, "at most one refused redial, got {dials}");
 }
 
 #[test]
@@ -177,7 +219,11 @@ fn a_stale_partial_frame_closes_but_an_idle_connection_stays() {
     raw.tick(T0 + 60_000);
     assert_eq!(raw.closes(), vec![(stuck, DropReason::StalePartialFrame)]);
     raw.tick(T0 + 600_000);
-    assert_eq!(raw.closes().len(), 1, "the idle connection {idle} stays open");
+    assert_eq!(
+        raw.closes().len(),
+        1,
+        "the idle connection {idle} stays open"
+    );
 }
 
 #[test]

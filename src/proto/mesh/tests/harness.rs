@@ -34,7 +34,6 @@ pub fn config(node: usize) -> MeshConfig {
 #[derive(Clone, Debug)]
 pub struct Sent {
     pub node: usize,
-    pub conn: ConnId,
     pub frame: Vec<u8>,
     pub paced: bool,
 }
@@ -121,7 +120,6 @@ impl<H: MeshHandler> Net<H> {
                 }
                 self.sent.push(Sent {
                     node: i,
-                    conn,
                     frame,
                     paced,
                 });
@@ -135,6 +133,16 @@ impl<H: MeshHandler> Net<H> {
             }
             Output::Event(e) => self.events[i].push(e),
         }
+    }
+
+    /// The link behind node `i`'s `conn` breaks: both ends see it closed.
+    pub fn break_link(&mut self, i: usize, conn: ConnId) {
+        let now = self.now;
+        if let Some((j, jc)) = self.links.remove(&(i, conn)) {
+            self.links.remove(&(j, jc));
+            self.nodes[j].on_closed(jc, DropReason::PeerClosed, now);
+        }
+        self.nodes[i].on_closed(conn, DropReason::PeerClosed, now);
     }
 
     /// Advances the clock and ticks every node.

@@ -2,7 +2,9 @@
 //! collected for inspection.
 
 use super::harness::{config, protocol, T0};
-use crate::proto::mesh::{ConnId, DropReason, Event, Mesh, MeshConfig, Millis, Output, UserMessage};
+use crate::proto::mesh::{
+    ConnId, DropReason, Event, Mesh, MeshConfig, Millis, Output, UserMessage,
+};
 use crate::wire::frame::{self, Message};
 use crate::wire::{flags, Limits, Value};
 
@@ -34,7 +36,10 @@ pub fn handshake_payload(id: &str, proto: &str, port: u16, methods: &[u8]) -> Ve
         uint(flags::sub::HANDSHAKE),
         Value::Bin(id.as_bytes().to_vec()),
         Value::Bin(proto.as_bytes().to_vec()),
-        Value::Array(vec![Value::Str("10.0.0.9".into()), Value::UInt(port.into())]),
+        Value::Array(vec![
+            Value::Str("10.0.0.9".into()),
+            Value::UInt(port.into()),
+        ]),
         Value::Array(methods.iter().map(|&m| uint(m)).collect()),
     ]
 }
@@ -43,7 +48,11 @@ pub fn handshake_payload(id: &str, proto: &str, port: u16, methods: &[u8]) -> Ve
 pub fn decode(frame: &[u8]) -> Message {
     assert!(frame.len() >= 4, "frame shorter than its length prefix");
     let len = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]) as usize;
-    assert_eq!(len + 4, frame.len(), "length prefix disagrees with the frame");
+    assert_eq!(
+        len + 4,
+        frame.len(),
+        "length prefix disagrees with the frame"
+    );
     frame::decode_body(&frame[4..], &Limits::DEFAULT)
         .expect("frame decodes")
         .0
@@ -108,7 +117,11 @@ impl Raw {
     pub fn take_transmits(&mut self, conn: ConnId) -> Vec<(Vec<u8>, bool)> {
         let mut taken = Vec::new();
         self.outputs.retain(|out| match out {
-            Output::Transmit { conn: c, frame, paced } if *c == conn => {
+            Output::Transmit {
+                conn: c,
+                frame,
+                paced,
+            } if *c == conn => {
                 taken.push((frame.clone(), *paced));
                 false
             }

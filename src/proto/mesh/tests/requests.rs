@@ -11,7 +11,10 @@ fn a_peer_list_request_is_answered_for_a_bin_and_a_str_star() {
     raw.handshaken_peer("other", &[0x13]);
     for star in [Value::Bin(b"*".to_vec()), Value::Str("*".into())] {
         let request = [uint(flags::sub::REQUEST), star];
-        raw.feed(asker, &frame_of(flags::WHISPER, "asker", secs(raw.now), &request));
+        raw.feed(
+            asker,
+            &frame_of(flags::WHISPER, "asker", secs(raw.now), &request),
+        );
         let sent = raw.take_transmits(asker);
         assert_eq!(sent.len(), 1);
         let msg = decode(&sent[0].0);
@@ -36,10 +39,19 @@ fn a_reply_reaches_a_node_that_is_not_a_neighbour() {
     let msgs = net.messages(2);
     assert_eq!(msgs.len(), 1);
     assert_eq!(msgs[0].sender, node_id(0).into_bytes());
-    assert_eq!((msgs[0].msg_type, msgs[0].sub_flag), (flags::WHISPER, flags::sub::WHISPER));
+    assert_eq!(
+        (msgs[0].msg_type, msgs[0].sub_flag),
+        (flags::WHISPER, flags::sub::WHISPER)
+    );
     assert_eq!(msgs[0].packets, vec![Value::Str("hello".into())]);
-    assert!(net.peer_ids(0).contains(&node_id(2)), "node 0 dialled node 2");
-    assert!(net.messages(1).is_empty(), "requests and responses are not user messages");
+    assert!(
+        net.peer_ids(0).contains(&node_id(2)),
+        "node 0 dialled node 2"
+    );
+    assert!(
+        net.messages(1).is_empty(),
+        "requests and responses are not user messages"
+    );
 }
 
 #[test]
