@@ -126,10 +126,10 @@ class RefPeer:
         self.proc.stdin.flush()
         return req
 
-    def call(self, cmd, timeout=10.0, **fields):
+    def call(self, cmd, reply_timeout=10.0, **fields):
         """Send a command and return its result; raise PeerError on an error reply."""
         req = self.send_command(cmd, **fields)
-        reply = self.wait_event("reply", timeout=timeout, where=lambda e: e.get("req") == req)
+        reply = self.wait_event("reply", timeout=reply_timeout, where=lambda e: e.get("req") == req)
         if not reply.get("ok"):
             raise PeerError("%s %s: %s" % (self.impl, cmd, reply.get("error")))
         return reply.get("result")
