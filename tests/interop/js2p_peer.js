@@ -220,6 +220,10 @@ async function main() {
     process.on('uncaughtException', (e) => emit({event: 'error', error: String(e && e.stack || e)}));
     process.on('unhandledRejection', (e) => emit({event: 'error', error: String(e && e.stack || e)}));
 
+    // js2p listens asynchronously: announce the port only once it accepts.
+    if (node.incoming && !node.incoming.listening) {
+        await new Promise((resolve) => node.incoming.once('listening', resolve));
+    }
     emit({event: 'ready', kind: args.kind, port: port, id: node.id.toString(),
         protocol_id: node.protocol.id.toString()});
 
