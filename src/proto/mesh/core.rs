@@ -4,7 +4,7 @@
 //! themselves live in `inbound.rs`, `handshake.rs`, `peers.rs`, `relay.rs`, `requests.rs`,
 //! `renegotiate.rs` and `timers.rs`.
 
-use super::conn::{Conn, ConnIds, ConnState};
+use super::conn::{Conn, ConnIds, ConnState, LinkKind};
 use super::encode::{self, FrameSet};
 use super::requests::PendingRequests;
 use super::seen::SeenSet;
@@ -132,6 +132,26 @@ impl Core {
         (packed, id)
     }
 
+    /// Like [`Core::pack`], but with wider msgpack forms where needed so that the
+    /// uncompressed frame (4-byte prefix, 32-byte checksum, packed) is a multiple of 8 long:
+    /// the frame discipline towards py2p when a frame cannot be compressed.
+    pub(super) fn pack_plain_aligned(
+        &self,
+        msg_type: u8,
+        payload: &[Value],
+        now_ms: Millis,
+    ) -> (Vec<u8>, MessageId) {
+        let (packed, id) = self.pack(msg_type, payload, now_ms);
+        let residue = (36 + packed.len()) % encode::PY2P_ALIGN;
+        if residue == 0 {
+            return (packed, id);
+        }
+        let extra = encode::PY2P_ALIGN - residue;
+        let packed = frame::pack_padded(msg_type, self.my_id(), now_secs(now_ms), payload, extra);
+        let id = frame::message_id(&packed);
+        (packed, id)
+    }
+
     /// Packs and sends one message on one handshaken connection.
     pub(super) fn send_message(
         &mut self,
@@ -140,7 +160,15 @@ impl Core {
         payload: &[Value],
         now_ms: Millis,
     ) -> MessageId {
-        let (packed, id) = self.pack(msg_type, payload, now_ms);
+        let plain_to_py2p = self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.is_handshaken() && c.link_kind() == LinkKind::PlainPaced);
+        let (packed, id) = if plain_to_py2p {
+            self.pack_plain_aligned(msg_type, payload, now_ms)
+        } else {
+            self.pack(msg_type, payload, now_ms)
+        };
         if msg_type == flags::BROADCAST {
             self.seen.insert(&id, now_ms);
         }

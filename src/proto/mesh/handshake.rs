@@ -130,7 +130,16 @@ impl Core {
         let is_new_peer = match self.routing.get(&hs.id).copied() {
             Some(existing) if existing != conn => {
                 if self.keeps(existing, conn, &hs.id) == existing {
-                    return self.close(conn, DropReason::DuplicateConnection, false, now_ms);
+                    let queued = self
+                        .conns
+                        .get_mut(&conn)
+                        .map(|c| std::mem::take(&mut c.queued_whispers))
+                        .unwrap_or_default();
+                    self.close(conn, DropReason::DuplicateConnection, false, now_ms);
+                    for packets in queued {
+                        self.whisper_packets(existing, packets, now_ms);
+                    }
+                    return;
                 }
                 self.routing.insert(hs.id.clone(), conn);
                 let moved = self

@@ -1,6 +1,7 @@
 //! Renegotiation (PROTOCOL.md §6): `renegotiate [compression, [methods]]` replaces a peer's
 //! method list and, if it changed, is answered once with `renegotiate [compression, ours ∩
-//! theirs]` (our order), uncompressed. `renegotiate [resend]` is counted and ignored; it never
+//! theirs]` (our order), uncompressed; towards a possible py2p peer its msgpack uses wider
+//! forms so that the frame stays a multiple of 8 long. `renegotiate [resend]` is counted and ignored; it never
 //! closes the connection. We never start a renegotiation.
 
 use super::core::Core;
@@ -46,7 +47,11 @@ impl Core {
             Value::UInt(flags::sub::COMPRESSION.into()),
             Value::Array(common),
         ];
-        let (packed, id) = self.pack(flags::RENEGOTIATE, &payload, now_ms);
+        let (packed, id) = if paced {
+            self.pack_plain_aligned(flags::RENEGOTIATE, &payload, now_ms)
+        } else {
+            self.pack(flags::RENEGOTIATE, &payload, now_ms)
+        };
         let mut out = Vec::with_capacity(packed.len() + 36);
         frame::write_frame(&id, &packed, None, &mut out);
         self.transmit(conn, out, paced);

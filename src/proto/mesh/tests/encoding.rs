@@ -97,6 +97,11 @@ fn a_compression_renegotiation_is_answered_once_with_the_common_methods() {
     let sent = raw.take_transmits(conn);
     assert_eq!(sent.len(), 1);
     assert!(is_plain(&sent[0].0));
+    assert_eq!(
+        sent[0].0.len() % 8,
+        0,
+        "aligned for py2p although uncompressed"
+    );
     let msg = decode(&sent[0].0);
     assert_eq!(msg.msg_type, flags::RENEGOTIATE);
     assert_eq!(msg.payload, vec![uint(1), Value::Array(vec![uint(0x11)])]);
@@ -112,4 +117,26 @@ fn a_compression_renegotiation_is_answered_once_with_the_common_methods() {
     assert!(raw.closes().is_empty());
     assert_eq!(raw.mesh.stats().resend_ignored, 1);
     assert_eq!(raw.dropped(DropReason::BadChecksum), 0);
+}
+
+#[test]
+fn own_frames_to_a_py2p_peer_without_a_common_method_are_plain_but_aligned() {
+    let mut raw = Raw::new(|_| {});
+    let conn = raw.handshaken_peer("py", &[0x10, 0x12]);
+    for n in 0..16u8 {
+        let packets = vec![Value::Bin(vec![n; usize::from(n)])];
+        raw.mesh
+            .whisper(b"py", 2, packets, raw.now)
+            .expect("handshaken");
+    }
+    while let Some(out) = raw.mesh.poll_output() {
+        raw.outputs.push(out);
+    }
+    let sent = raw.take_transmits(conn);
+    assert_eq!(sent.len(), 16);
+    for (n, (frame, paced)) in sent.iter().enumerate() {
+        assert!(*paced && is_plain(frame));
+        assert_eq!(frame.len() % 8, 0);
+        assert_eq!(decode(frame).payload[1], Value::Bin(vec![n as u8; n]));
+    }
 }
