@@ -14,6 +14,9 @@
 //! accepted for every ID. Two handshaken connections to one peer ID: keep the outgoing one
 //! iff int(my_id) > int(peer_id), else the incoming one; the loser is closed and forgotten
 //! without events, and when the new connection wins the routing entry moves silently.
+//! Known limit: the two ends decide independently, so if our close of the loser reaches the
+//! peer before the winner's handshake does, the peer (not we) reports Disconnected and then
+//! Connected again for us.
 
 use super::conn::{ConnState, RS2P_MARKER};
 use super::core::Core;

@@ -13,6 +13,28 @@
 //!   with its own write call, and only when the previous one has left the socket's send queue.
 //! * The driver calls [`Mesh::on_tick`] at least once a second.
 //! * The driver drains [`Mesh::poll_output`] after every input.
+//!
+//! IMPLEMENTATION NOTES (additions to the contract):
+//!
+//! * [`Mesh`] is generic over a [`MeshHandler`] (default [`NoopHandler`], so `Mesh` and
+//!   [`Mesh::new`] are unchanged); [`Mesh::with_handler`] layers sync or chord on the mesh,
+//!   [`Mesh::handler`] / [`Mesh::handler_mut`] reach it. See `handler.rs`.
+//! * [`MeshStats::resend_ignored`] counts `renegotiate [resend]` frames (ignored, never a
+//!   close).
+//! * Frames towards a peer that advertised [`RS2P_MARKER`] are plain and unpaced; towards any
+//!   other peer every frame after our handshake is compressed and padded to a multiple of 8
+//!   (or, with no common method, packed with wider msgpack forms to the same end; relayed
+//!   broadcasts cannot be re-packed, so that last case is best effort), paced. Our handshake
+//!   is plain, paced and never ≡ 4 (mod 8). See `handshake.rs` and `conn.rs`.
+//! * Nothing but our handshake is sent on a connection before the peer's handshake arrived;
+//!   frames the peer sends before its handshake are still handled (relayed, delivered), but
+//!   answers to them are not sent.
+//! * A peer whose connection ended within 10 s of opening (a failed dial, a refused
+//!   duplicate) is not dialled again from peer lists for 30 s: no redial loops.
+//! * Module map: `core.rs` state and send/close primitives, `conn.rs` per-connection state,
+//!   `inbound.rs` decoding and dispatch, `handshake.rs`, `peers.rs`, `relay.rs`, `seen.rs`,
+//!   `requests.rs`, `renegotiate.rs`, `timers.rs`, `encode.rs`, `handler.rs`; tests under
+//!   `tests/` (an in-memory network of nodes and a raw scripted peer).
 
 mod conn;
 mod core;
