@@ -41,6 +41,15 @@ impl Method {
     }
 }
 
+impl TryFrom<u8> for Method {
+    type Error = WireError;
+    /// The method for a code, or [`WireError::UnknownCompression`] for codes rs2p does not
+    /// implement (bz2, lzma, snappy and unassigned ones).
+    fn try_from(code: u8) -> Result<Method, WireError> {
+        Method::from_code(code).ok_or(WireError::UnknownCompression(code))
+    }
+}
+
 /// Deflate level: zlib's default (6), as py2p's `zlib.compress` uses.
 const LEVEL: i32 = 6;
 
