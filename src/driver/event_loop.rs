@@ -70,7 +70,7 @@ pub fn spawn_event_loop(
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let (sender, commands) = command::channel(waker);
-    let mut event_loop = EventLoop {
+    let event_loop = EventLoop {
         config: config.clone(),
         poll,
         listener,
@@ -93,8 +93,12 @@ pub fn spawn_event_loop(
     let thread = thread::Builder::new()
         .name(format!("{}-io", config.name))
         .spawn(move || {
-            let _stopped = StopGuard { shared, pipe };
+            let stopped = StopGuard { shared, pipe };
+            let mut event_loop = event_loop;
             event_loop.run();
+            // Every socket, the listener included, is closed before the node counts as stopped.
+            drop(event_loop);
+            drop(stopped);
         })?;
     Ok((sender, thread))
 }
@@ -503,6 +507,13 @@ impl EventLoop {
                 let conn = self.mesh.connect(&host, port, self.now);
                 self.pending_dials.insert(conn, done);
                 self.drain_outputs();
+                if !self.conns.contains_key(&conn) {
+                    if let Some(done) = self.pending_dials.remove(&conn) {
+                        let _ = done.send(Err(io::Error::other(
+                            "the mesh core did not dial (already connected or being dialled?)",
+                        )));
+                    }
+                }
             }
             Command::Broadcast {
                 sub_flag, messages, ..

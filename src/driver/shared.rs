@@ -5,7 +5,9 @@
 use crate::proto::mesh::{MeshStats, PeerInfo};
 use parking_lot::{Condvar, Mutex, RwLock};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+const MAX_WAIT_SLICE: Duration = Duration::from_millis(10);
 
 /// Shared between one node's I/O thread, its dispatcher and its API handles.
 #[derive(Default)]
@@ -42,11 +44,11 @@ impl Shared {
             if !is_pressed() || self.stopped.load(Ordering::Acquire) {
                 break true;
             }
-            if self
-                .pressure_eased
-                .wait_until(&mut guard, deadline)
-                .timed_out()
-            {
+            // Waits in short slices so a notification missed between the check and the wait
+            // costs a few milliseconds, not the whole timeout.
+            let slice = (Instant::now() + MAX_WAIT_SLICE).min(deadline);
+            self.pressure_eased.wait_until(&mut guard, slice);
+            if Instant::now() >= deadline {
                 break !is_pressed();
             }
         };
