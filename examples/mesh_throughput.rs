@@ -1,5 +1,6 @@
 //! Throughput of 64-byte broadcasts over one hop between two nodes in one process.
-//! Not a test: it measures and prints. `cargo run --release --example mesh_throughput [N]`
+//! Not a test: it measures and prints.
+//! `cargo run --release --example mesh_throughput [N] [single]`
 
 use rs2p::api::{DropReason, MeshNode, MeshNodeConfig, SendMode, Value};
 use std::time::{Duration, Instant};
@@ -9,7 +10,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .nth(1)
         .and_then(|n| n.parse().ok())
         .unwrap_or(2_000_000);
-    let batch = 1024u64;
+    // `single` sends one message per call instead of batches of 1024 through send_many.
+    let batch = if std::env::args().nth(2).as_deref() == Some("single") {
+        1
+    } else {
+        1024u64
+    };
     let sender = MeshNodeConfig::new().max_outgoing(0).build()?;
     let receiver = MeshNodeConfig::new()
         .max_outgoing(0)
@@ -46,7 +52,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 vec![Value::Bin(payload.to_vec())]
             })
             .collect();
-        sender.send_many(messages, SendMode::Block(Duration::from_secs(30)))?;
+        if batch == 1 {
+            sender.send_with(
+                messages.into_iter().flatten(),
+                SendMode::Block(Duration::from_secs(30)),
+            )?;
+        } else {
+            sender.send_many(messages, SendMode::Block(Duration::from_secs(30)))?;
+        }
         seq += n;
     }
     let sent_in = start.elapsed();

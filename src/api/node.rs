@@ -94,6 +94,7 @@ impl MeshNode {
             name: name.clone(),
             write_soft_limit: config.write_soft_limit,
             write_hard_limit: config.write_hard_limit,
+            write_stall_timeout: config.write_stall_timeout,
         };
         let (commands, io_thread) =
             spawn_event_loop(driver_config, mesh, listener, shared.clone(), pipe.clone())?;
