@@ -51,7 +51,7 @@ impl Core {
             };
             let decoded = match c.splitter.next_body() {
                 Ok(None) => return,
-                Ok(Some(body)) => frame::decode_body(&body, &limits),
+                Ok(Some(body)) => frame::decode_body_owned(body, &limits),
                 Err(err) => Err(err),
             };
             match decoded {
