@@ -12,4 +12,5 @@ pub mod api;
 pub mod driver;
 pub mod ffi;
 pub mod proto;
+pub mod sim;
 pub mod wire;
