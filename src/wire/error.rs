@@ -22,7 +22,8 @@ pub enum WireError {
     InvalidUtf8,
     /// Arrays and maps are nested deeper than the configured maximum.
     TooDeep { max: usize },
-    /// A msgpack byte that this codec does not accept (ext types, the reserved 0xc1).
+    /// A msgpack byte that this codec does not accept (ext types, the reserved 0xc1, or the
+    /// marker of a map used as a map key).
     UnsupportedMsgpack { byte: u8 },
     /// A msgpack map has two equal keys.
     DuplicateMapKey,
@@ -62,7 +63,7 @@ impl fmt::Display for WireError {
                 write!(f, "msgpack nesting deeper than the limit of {max} levels")
             }
             WireError::UnsupportedMsgpack { byte } => {
-                write!(f, "msgpack type byte 0x{byte:02x} is not accepted (ext types are not part of the protocol)")
+                write!(f, "msgpack type byte 0x{byte:02x} is not accepted (ext types, 0xc1 and maps as map keys are not part of the protocol)")
             }
             WireError::DuplicateMapKey => write!(f, "msgpack map has a duplicate key"),
             WireError::LengthOverflow => {

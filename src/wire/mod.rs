@@ -16,6 +16,7 @@ pub mod flags;
 pub mod frame;
 pub mod ids;
 pub mod msgpack;
+pub mod sha1;
 
 pub use error::WireError;
 pub use msgpack::Value;
