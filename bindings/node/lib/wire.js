@@ -86,7 +86,10 @@ function encodeFrame(packed, compression = null) {
 function decodeFrame(frame) {
   const data = toBuffer(frame, 'frame');
   const lib = library.get();
-  let capacity = Math.max(data.length, 64);
+  // An uncompressed body holds the packed message plus its 32-byte checksum, so the body
+  // length (when the prefix has arrived) is enough unless the frame is compressed.
+  const bodyLen = data.length >= 4 ? data.readUInt32BE(0) : 0;
+  let capacity = Math.max(Math.min(data.length, bodyLen), 64);
   for (let attempt = 0; attempt < 3; attempt++) {
     const out = Buffer.alloc(capacity);
     const id = Buffer.alloc(32);

@@ -22,6 +22,7 @@ function assertDetailed(Cls, status) {
 test('a truncated frame throws Truncated', () => {
   assert.throws(() => rs2p.decodeFrame(plainFrame.subarray(0, plainFrame.length - 1)), assertDetailed(rs2p.Truncated, 13));
   assert.throws(() => rs2p.decodeFrame(plainFrame.subarray(0, 3)), rs2p.Truncated);
+  assert.throws(() => rs2p.decodeFrame(Buffer.alloc(0)), rs2p.Truncated);
 });
 
 test('Truncated is a WireError and an Rs2pError', () => {

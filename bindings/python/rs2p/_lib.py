@@ -178,8 +178,9 @@ def get() -> Library:
 
 
 def input_bytes(data: bytes) -> Any:
-    """A ctypes ``uint8_t`` array holding a copy of ``data`` (never a NULL pointer)."""
-    return (c_uint8 * len(data)).from_buffer_copy(data)
+    """A ``uint8_t *`` to the bytes of ``data``, without copying them (never NULL, even for
+    ``b""``). The pointer keeps ``data`` alive; the library only reads through it."""
+    return ctypes.cast(c_char_p(data), u8_ptr)
 
 
 def output_buffer(size: int) -> Any:

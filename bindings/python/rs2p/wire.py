@@ -12,7 +12,7 @@ import ctypes
 from dataclasses import dataclass
 from typing import Any, List, Union
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
 
 from . import _lib
 from . import flags
@@ -128,7 +128,10 @@ def decode_frame(frame: BytesLike) -> Frame:
     the frame is invalid."""
     lib = _lib.get()
     data = bytes(frame)
-    capacity = max(len(data), 64)
+    # An uncompressed body holds the packed message plus its 32-byte checksum, so the body
+    # length (when the prefix has arrived) is enough unless the frame is compressed.
+    body_len = int.from_bytes(data[:4], "big") if len(data) >= 4 else 0
+    capacity = max(min(len(data), body_len), 64)
     packed_len = ctypes.c_size_t(0)
     consumed = ctypes.c_size_t(0)
     message_id = _lib.output_buffer(32)

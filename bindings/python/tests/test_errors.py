@@ -28,6 +28,8 @@ def test_truncated_frame(plain_frame):
 def test_truncated_length_prefix(plain_frame):
     with pytest.raises(errors.Truncated):
         rs2p.decode_frame(plain_frame[:3])
+    with pytest.raises(errors.Truncated):
+        rs2p.decode_frame(b"")
 
 
 def test_bad_checksum(plain_frame):
