@@ -2,6 +2,7 @@
 // Failures from the library arrive as rs2p error classes carrying the library's detail.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
 const { encode: msgpackEncode } = require('@msgpack/msgpack');
 const rs2p = require('..');
 const { loadVectors } = require('./helpers');
@@ -74,4 +75,32 @@ test('every C status has its class', () => {
   assert.equal(rs2p.errorForStatus(99, 'newer library').constructor, rs2p.Rs2pError);
   assert.ok(rs2p.errorForStatus(19, 'x') instanceof rs2p.BadMsgpack);
   assert.ok(rs2p.errorForStatus(5, 'x') instanceof rs2p.InvalidArgument);
+});
+
+// A frame built without the library, so that the library's decoder can be shown bad input.
+function handMadeFrame(packed) {
+  const body = Buffer.concat([crypto.createHash('sha256').update(packed).digest(), packed]);
+  const prefix = Buffer.alloc(4);
+  prefix.writeUInt32BE(body.length);
+  return Buffer.concat([prefix, body]);
+}
+
+// [0, bin "sender", 1764000000, ext 1 "x"] written by hand: fixext1 (0xd4) type 1.
+const EXT_MESSAGE = Buffer.concat([
+  Buffer.from([0x94, 0x00, 0xc4, 0x06]),
+  Buffer.from('sender'),
+  Buffer.from([0xce, 0x69, 0x24, 0x81, 0x00, 0xd4, 0x01, 0x78]),
+]);
+
+test('encoding refuses msgpack the protocol forbids', () => {
+  assert.throws(() => rs2p.encodeFrame(EXT_MESSAGE), assertDetailed(rs2p.UnsupportedMsgpack, 18));
+  assert.throws(() => rs2p.encodeFrame(EXT_MESSAGE), rs2p.BadMsgpack);
+});
+
+test('decoding refuses msgpack the protocol forbids', () => {
+  assert.throws(() => rs2p.decodeFrame(handMadeFrame(EXT_MESSAGE)), assertDetailed(rs2p.UnsupportedMsgpack, 18));
+});
+
+test('decoding refuses a message of the wrong shape', () => {
+  assert.throws(() => rs2p.decodeFrame(handMadeFrame(Buffer.from(msgpackEncode({ not: 'an array' })))), assertDetailed(rs2p.BadMessageShape, 21));
 });

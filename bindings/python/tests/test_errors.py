@@ -1,5 +1,7 @@
 """Failures from the library arrive as rs2p.errors exceptions carrying the library's detail."""
 
+import hashlib
+
 import msgpack
 import pytest
 
@@ -94,3 +96,31 @@ def test_error_classes_cover_every_status_of_the_c_api():
     for family_member in (errors.InvalidUtf8, errors.TooDeep, errors.DuplicateMapKey):
         assert issubclass(family_member, errors.BadMsgpack)
     assert issubclass(errors.InvalidArgument, ValueError)
+
+
+def hand_made_frame(packed: bytes) -> bytes:
+    """A frame built without the library, so that the library's decoder can be shown bad input."""
+    body = hashlib.sha256(packed).digest() + packed
+    return len(body).to_bytes(4, "big") + body
+
+
+EXT_MESSAGE = msgpack.packb([0, b"sender", 1764000000, msgpack.ExtType(1, b"x")])
+
+
+def test_encoding_refuses_msgpack_the_protocol_forbids():
+    with pytest.raises(errors.UnsupportedMsgpack) as caught:
+        rs2p.encode_frame(EXT_MESSAGE)
+    assert isinstance(caught.value, errors.BadMsgpack)
+    assert_detailed(caught.value, 18)
+
+
+def test_decoding_refuses_msgpack_the_protocol_forbids():
+    with pytest.raises(errors.BadMsgpack) as caught:
+        rs2p.decode_frame(hand_made_frame(EXT_MESSAGE))
+    assert_detailed(caught.value, 18)
+
+
+def test_decoding_refuses_a_message_of_the_wrong_shape():
+    with pytest.raises(errors.BadMessageShape) as caught:
+        rs2p.decode_frame(hand_made_frame(msgpack.packb({"not": "an array"})))
+    assert_detailed(caught.value, 21)
