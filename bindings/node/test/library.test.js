@@ -5,6 +5,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const rs2p = require('..');
 const library = require('../lib/library');
 
@@ -98,4 +99,28 @@ test('a file that is not a library gives a load error', () => {
   const bogus = path.join(scratchDir('rs2p-node-bogus-'), NAME);
   fs.writeFileSync(bogus, 'not an ELF file');
   assert.throws(() => new library.Library(bogus), (err) => err instanceof rs2p.LibraryLoadError && /cannot load/.test(err.message));
+});
+
+function runNode(code, env) {
+  return spawnSync(process.execPath, ['-e', code], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+}
+
+test('a fresh process loads the library named by RS2P_LIBRARY', () => {
+  const copy = path.join(scratchDir('rs2p-node-copy-'), NAME);
+  fs.copyFileSync(rs2p.loadLibrary(), copy);
+  const result = runNode("const r = require('.'); console.log(r.loadLibrary()); console.log(r.protocolId('mesh'));", { RS2P_LIBRARY: copy });
+  assert.equal(result.status, 0, result.stderr);
+  assert.deepEqual(result.stdout.trim().split('\n'), [copy, 'EpAmyZWv9rZUKmjQgU3FTUD4GrJHvVEXizmghVBc8eGD']);
+});
+
+test('a fresh process with a wrong RS2P_LIBRARY gets a clear error', () => {
+  const missing = path.join(scratchDir('rs2p-node-missing-'), 'missing', NAME);
+  const result = runNode("require('.').protocolId('mesh')", { RS2P_LIBRARY: missing });
+  assert.notEqual(result.status, 0);
+  assert.ok(result.stderr.includes('LibraryNotFound') && result.stderr.includes(missing), result.stderr);
 });

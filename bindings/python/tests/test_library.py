@@ -1,6 +1,10 @@
 """Finding and checking the shared library."""
 
 import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,3 +111,25 @@ def test_a_library_without_the_functions_is_named_as_too_old():
         pytest.fail("no system shared library to stand in for an old librs2p")
     with pytest.raises(LibraryLoadError, match="has no function rs2p_"):
         _lib.Library(Path(other))
+
+
+def run_python(code: str, **env: str) -> "subprocess.CompletedProcess[str]":
+    full_env = {**os.environ, **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], env=full_env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_fresh_process_loads_the_library_named_by_rs2p_library(tmp_path):
+    copy = tmp_path / NAME
+    shutil.copyfile(rs2p.load_library(), copy)
+    result = run_python("import rs2p; print(rs2p.load_library()); print(rs2p.protocol_id('mesh'))", RS2P_LIBRARY=str(copy))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(copy), "EpAmyZWv9rZUKmjQgU3FTUD4GrJHvVEXizmghVBc8eGD"]
+
+
+def test_a_fresh_process_with_a_wrong_rs2p_library_gets_a_clear_error(tmp_path):
+    missing = tmp_path / "missing" / NAME
+    result = run_python("import rs2p; rs2p.protocol_id('mesh')", RS2P_LIBRARY=str(missing))
+    assert result.returncode != 0
+    assert "LibraryNotFound" in result.stderr and str(missing) in result.stderr
