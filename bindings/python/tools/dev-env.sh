@@ -38,6 +38,6 @@ rs2p_ensure_library() {
     fi
     # cargo decides whether the library is missing or stale; an up-to-date build is a no-op.
     (cd "$REPO_ROOT" && cargo build --release --quiet --lib)
-    RS2P_LIBRARY="$REPO_ROOT/target/release/librs2p.so"
+    RS2P_LIBRARY="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/librs2p.so"
     export RS2P_LIBRARY
 }
