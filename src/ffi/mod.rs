@@ -1,1 +1,23 @@
-//! The C ABI. TODO(ffi helper).
+//! The C ABI: every `extern "C"` function of rs2p, the status codes it returns and the
+//! machinery each export runs inside (panic boundary, NULL checks, thread-local error detail).
+//!
+//! Conventions (see `include/rs2p.h`): functions are `rs2p_<object>_<verb>`, return an
+//! [`status::rs2p_status`], and write their out-parameters only on success. Byte data is
+//! `(const uint8_t *ptr, size_t len)`; a NULL pointer with length 0 is an empty slice.
+//!
+//! What is not here: protocol logic. The exports only translate between C and the safe layers
+//! below (`crate::wire` today, `crate::api` for the node objects).
+//!
+//! cbindgen reads this module tree only (not the whole crate), in the order the modules are
+//! declared below, so every item meant for the header must be reachable from here.
+
+// Header order: version and status first, then the error detail, then the objects.
+pub mod version;
+
+pub mod status;
+
+pub mod error;
+
+pub mod boundary;
+
+pub mod codec;

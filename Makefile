@@ -1,0 +1,111 @@
+# rs2p build, test, demo and install entry points (GNU make). Everything make produces goes
+# under build/; cargo keeps its own target/ directory.
+#
+#   make / make build      cargo build --release, and stage the shared library under build/lib
+#   make test              Rust tests, C and C++ tests, install test, Python and Node tests
+#   make demo              the demos (C, then Python and Node when present)
+#   make header            regenerate include/rs2p.h from src/ffi
+#   make install PREFIX=…  library, header and pkg-config file (DESTDIR supported)
+#   make clean
+
+.DEFAULT_GOAL := build
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+
+CARGO ?= cargo
+CC ?= cc
+CXX ?= g++
+PREFIX ?= /usr/local
+
+BUILD_DIR := build
+STAGE_DIR := $(BUILD_DIR)/lib
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+RELEASE_DIR := $(TARGET_DIR)/release
+
+VERSION := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1)
+MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+SO_LINK := librs2p.so
+SO_NAME := librs2p.so.$(MAJOR)
+SO_FILE := librs2p.so.$(VERSION)
+# System libraries the static library needs (rustc --print native-static-libs, Linux glibc).
+LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+WARNINGS := -Wall -Wextra -Werror -pedantic
+C_TEST_FLAGS := -std=c11 $(WARNINGS)
+CXX_TEST_FLAGS := -x c++ -std=c++17 $(WARNINGS)
+# Link against the staged shared library and find it at run time without installing.
+LINK_STAGED := -L$(STAGE_DIR) -lrs2p -Wl,-rpath,$(abspath $(STAGE_DIR))
+
+# The wrappers' scripts load this file (the bindings look at RS2P_LIBRARY first).
+export RS2P_LIBRARY := $(abspath $(RELEASE_DIR)/$(SO_LINK))
+
+.PHONY: build header test test-rust test-c test-install test-python test-node demo install clean
+
+build:
+	$(CARGO) build --release
+	@mkdir -p $(STAGE_DIR)
+	@cp -f $(RELEASE_DIR)/$(SO_LINK) $(STAGE_DIR)/$(SO_FILE)
+	@ln -sfn $(SO_FILE) $(STAGE_DIR)/$(SO_NAME)
+	@ln -sfn $(SO_NAME) $(STAGE_DIR)/$(SO_LINK)
+
+header:
+	RS2P_WRITE_HEADER=1 $(CARGO) test --release --test header_drift
+
+test: build
+	$(MAKE) --no-print-directory test-rust
+	$(MAKE) --no-print-directory test-c
+	$(MAKE) --no-print-directory test-install
+	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory test-node
+
+test-rust:
+	$(CARGO) test --release
+
+$(BUILD_DIR)/test_codec_c: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h build
+	$(CC) $(C_TEST_FLAGS) -Iinclude -Itests/c $< -o $@ $(LINK_STAGED)
+
+$(BUILD_DIR)/test_codec_cpp: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h build
+	$(CXX) $(CXX_TEST_FLAGS) -Iinclude -Itests/c $< -x none -o $@ $(LINK_STAGED)
+
+test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp
+	@echo "== C tests (C11)"
+	$(BUILD_DIR)/test_codec_c
+	@echo "== C tests (C++17)"
+	$(BUILD_DIR)/test_codec_cpp
+
+test-install: build
+	scripts/test-install.sh
+
+test-python:
+	@if [ -f scripts/test-python.sh ]; then bash scripts/test-python.sh; \
+	else echo "== Python tests: scripts/test-python.sh is not in this tree yet; none run"; fi
+
+test-node:
+	@if [ -f scripts/test-node.sh ]; then bash scripts/test-node.sh; \
+	else echo "== Node tests: scripts/test-node.sh is not in this tree yet; none run"; fi
+
+$(BUILD_DIR)/demo: examples/demo.c include/rs2p.h build
+	$(CC) -std=c11 $(WARNINGS) -Iinclude $< -o $@ $(LINK_STAGED)
+
+demo: $(BUILD_DIR)/demo
+	@echo "== C demo"
+	$(BUILD_DIR)/demo
+	@if [ -f scripts/demo-python.sh ]; then echo "== Python demo"; bash scripts/demo-python.sh; fi
+	@if [ -f scripts/demo-node.sh ]; then echo "== Node demo"; bash scripts/demo-node.sh; fi
+
+install: build
+	$(eval INSTALL_PREFIX := $(abspath $(PREFIX)))
+	$(eval LIB_DIR := $(DESTDIR)$(INSTALL_PREFIX)/lib)
+	install -d "$(LIB_DIR)/pkgconfig" "$(DESTDIR)$(INSTALL_PREFIX)/include"
+	install -m 0755 $(RELEASE_DIR)/$(SO_LINK) "$(LIB_DIR)/$(SO_FILE)"
+	ln -sfn $(SO_FILE) "$(LIB_DIR)/$(SO_NAME)"
+	ln -sfn $(SO_NAME) "$(LIB_DIR)/$(SO_LINK)"
+	install -m 0644 $(RELEASE_DIR)/librs2p.a "$(LIB_DIR)/librs2p.a"
+	install -m 0644 include/rs2p.h "$(DESTDIR)$(INSTALL_PREFIX)/include/rs2p.h"
+	sed -e 's|@PREFIX@|$(INSTALL_PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|g' rs2p.pc.in > "$(LIB_DIR)/pkgconfig/rs2p.pc"
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,27 @@
+'use strict';
+// rs2p: the p2p protocol 0.7 (py2p / js2p compatible), implemented in Rust, for Node.
+// This release wraps the wire codec (protocol IDs and frames). The shared library is
+// loaded on first use; loadLibrary() does it up front and returns where it came from.
+
+const errors = require('./lib/errors');
+const flags = require('./lib/flags');
+const wire = require('./lib/wire');
+const library = require('./lib/library');
+
+/** Finds, loads and version-checks librs2p now; returns its path. */
+function loadLibrary() {
+  return library.get().path;
+}
+
+module.exports = {
+  version: library.PACKAGE_VERSION,
+  libraryVersion: wire.libraryVersion,
+  loadLibrary,
+  protocolId: wire.protocolId,
+  encodeFrame: wire.encodeFrame,
+  decodeFrame: wire.decodeFrame,
+  decodeMessage: wire.decodeMessage,
+  flags,
+  errors,
+  ...errors,
+};

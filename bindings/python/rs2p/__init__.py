@@ -1,0 +1,46 @@
+"""rs2p: the p2p protocol 0.7 (py2p / js2p compatible), implemented in Rust, for Python.
+
+This release wraps the wire codec: protocol IDs and frames. The networking classes
+will arrive in modules named like py2p's (``rs2p.mesh``, ``rs2p.sync``, ``rs2p.chord``,
+``rs2p.base``); flag values are already in :mod:`rs2p.flags`.
+
+The shared library is loaded on first use (see :mod:`rs2p._lib` for where it is looked
+for); :func:`load_library` loads it up front so that a missing or mismatched library is
+reported at start-up.
+"""
+
+from . import errors, flags
+from ._version import __version__
+from .wire import (
+    Compression,
+    Frame,
+    Message,
+    decode_frame,
+    decode_message,
+    encode_frame,
+    library_version,
+    protocol_id,
+)
+
+
+def load_library() -> str:
+    """Finds, loads and version-checks librs2p now; returns the path it was loaded from."""
+    from . import _lib
+
+    return str(_lib.get().path)
+
+
+__all__ = [
+    "__version__",
+    "errors",
+    "flags",
+    "Compression",
+    "Frame",
+    "Message",
+    "decode_frame",
+    "decode_message",
+    "encode_frame",
+    "library_version",
+    "load_library",
+    "protocol_id",
+]

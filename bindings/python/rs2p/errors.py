@@ -1,0 +1,212 @@
+"""Exceptions raised by rs2p.
+
+Every failing C call returns an ``rs2p_status`` code; the bindings turn it into
+an instance of the class registered for that code below, carrying the
+library's detail message (``rs2p_last_error``). Problems finding or loading
+the shared library itself are :class:`LibraryLoadError` subclasses.
+
+Hierarchy::
+
+    Rs2pError                      any failing library call (.status, .message)
+    ├── UsageError                 the caller passed something the library refuses
+    │   ├── NullArgument
+    │   ├── InvalidArgument        (also a ValueError)
+    │   │   └── InvalidUtf8Argument
+    │   └── BufferTooSmall         (handled inside the bindings; seen only on a bug)
+    ├── Panic                      a bug inside the library, caught at the C boundary
+    └── WireError                  bytes from the network are not valid protocol data
+        ├── FrameTooLarge, DecompressedTooLarge, BadCompression, UnknownCompression
+        ├── Truncated, TrailingBytes, BadChecksum, BadMessageShape, BadBase58
+        └── BadMsgpack             the msgpack inside a frame is not acceptable
+            └── InvalidUtf8, TooDeep, UnsupportedMsgpack, DuplicateMapKey, LengthOverflow
+
+    LibraryLoadError (OSError)
+    ├── LibraryNotFound
+    └── LibraryVersionMismatch
+"""
+
+from __future__ import annotations
+
+from typing import Dict, Optional, Type
+
+__all__ = [
+    "Rs2pError",
+    "UsageError",
+    "NullArgument",
+    "InvalidArgument",
+    "InvalidUtf8Argument",
+    "BufferTooSmall",
+    "Panic",
+    "WireError",
+    "FrameTooLarge",
+    "DecompressedTooLarge",
+    "BadCompression",
+    "UnknownCompression",
+    "Truncated",
+    "TrailingBytes",
+    "BadChecksum",
+    "BadMessageShape",
+    "BadBase58",
+    "BadMsgpack",
+    "InvalidUtf8",
+    "TooDeep",
+    "UnsupportedMsgpack",
+    "DuplicateMapKey",
+    "LengthOverflow",
+    "LibraryLoadError",
+    "LibraryNotFound",
+    "LibraryVersionMismatch",
+    "error_for_status",
+]
+
+
+class Rs2pError(Exception):
+    """A library call failed. ``status`` is the C status code, ``message`` the detail."""
+
+    #: The status code this class stands for (None for the base and family classes).
+    STATUS: Optional[int] = None
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, message)
+        self.status = status
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.message} (rs2p status {self.status})"
+
+
+class UsageError(Rs2pError):
+    """The arguments were refused before any work was done."""
+
+
+class NullArgument(UsageError):
+    STATUS = 1
+
+
+class InvalidArgument(UsageError, ValueError):
+    STATUS = 2
+
+
+class InvalidUtf8Argument(InvalidArgument):
+    STATUS = 5
+
+
+class BufferTooSmall(UsageError):
+    STATUS = 3
+
+
+class Panic(Rs2pError):
+    """The library hit a bug; please report it with the message."""
+
+    STATUS = 4
+
+
+class WireError(Rs2pError):
+    """Input bytes are not valid protocol data (a peer would be disconnected for them)."""
+
+
+class FrameTooLarge(WireError):
+    STATUS = 10
+
+
+class DecompressedTooLarge(WireError):
+    STATUS = 11
+
+
+class BadCompression(WireError):
+    STATUS = 12
+
+
+class Truncated(WireError):
+    """The input ends before the frame (or value) does: read more bytes and try again."""
+
+    STATUS = 13
+
+
+class TrailingBytes(WireError):
+    STATUS = 14
+
+
+class BadChecksum(WireError):
+    STATUS = 15
+
+
+class BadMsgpack(WireError):
+    """The msgpack inside a frame is malformed or uses something the protocol forbids."""
+
+
+class InvalidUtf8(BadMsgpack):
+    STATUS = 16
+
+
+class TooDeep(BadMsgpack):
+    STATUS = 17
+
+
+class UnsupportedMsgpack(BadMsgpack):
+    STATUS = 18
+
+
+class DuplicateMapKey(BadMsgpack):
+    STATUS = 19
+
+
+class LengthOverflow(BadMsgpack):
+    STATUS = 20
+
+
+class BadMessageShape(WireError):
+    STATUS = 21
+
+
+class BadBase58(WireError):
+    STATUS = 22
+
+
+class UnknownCompression(WireError):
+    STATUS = 23
+
+
+_BY_STATUS: Dict[int, Type[Rs2pError]] = {
+    cls.STATUS: cls
+    for cls in (
+        NullArgument,
+        InvalidArgument,
+        BufferTooSmall,
+        Panic,
+        InvalidUtf8Argument,
+        FrameTooLarge,
+        DecompressedTooLarge,
+        BadCompression,
+        Truncated,
+        TrailingBytes,
+        BadChecksum,
+        InvalidUtf8,
+        TooDeep,
+        UnsupportedMsgpack,
+        DuplicateMapKey,
+        LengthOverflow,
+        BadMessageShape,
+        BadBase58,
+        UnknownCompression,
+    )
+    if cls.STATUS is not None
+}
+
+
+def error_for_status(status: int, message: str) -> Rs2pError:
+    """The exception for a non-zero status; unknown codes (a newer library) give the base class."""
+    cls = _BY_STATUS.get(status, Rs2pError)
+    return cls(status, message)
+
+
+class LibraryLoadError(OSError):
+    """The shared library could not be found or used."""
+
+
+class LibraryNotFound(LibraryLoadError):
+    """No librs2p was found in any of the places searched."""
+
+
+class LibraryVersionMismatch(LibraryLoadError):
+    """The loaded librs2p has a different major.minor version than this package expects."""
