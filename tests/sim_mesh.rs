@@ -169,8 +169,6 @@ fn no_node_relays_or_delivers_a_frame_older_than_sixty_seconds() {
 }
 
 #[test]
-#[ignore = "fails until the mesh core iterates ordered maps: it uses std HashMaps with random \
-            hashers, so output order differs per instance (docs/simulator.md, Known issues)"]
 fn the_seed_fixes_the_run() {
     let run = |seed| {
         let mut world = mesh(seed, 150, 0.05);
