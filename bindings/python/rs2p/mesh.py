@@ -26,7 +26,7 @@ import threading
 import traceback
 import weakref
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from . import _lib, flags
 from .base import Connection, EventEmitter, Message, Protocol, default_protocol, pack_packets
@@ -238,7 +238,7 @@ class MeshSocket(EventEmitter):
         self.dropped_messages = 0
         self._handlers: List[Handler] = []
         self._failures: List[str] = []
-        self._peers: set = set()
+        self._peers: Set[bytes] = set()
         self._key = next(_next_key)
         with _registry_lock:
             _registry[self._key] = weakref.ref(self)
@@ -502,11 +502,8 @@ class MeshSocket(EventEmitter):
         raw = _lib.MeshStats()
         with self._node() as mesh:
             lib.rs2p_mesh_stats_get(mesh, ctypes.byref(raw))
-        result: Dict[str, Any] = {
-            name: getattr(raw, name)
-            for name, _type in _lib.MeshStats._fields_
-            if name != "dropped"
-        }
+        names = [field[0] for field in _lib.MeshStats._fields_]
+        result: Dict[str, Any] = {name: getattr(raw, name) for name in names if name != "dropped"}
         dropped = {}
         for reason, count in enumerate(raw.dropped):
             if count:

@@ -259,14 +259,14 @@ def test_wrong_protocol_peers_never_connect(make_socket):
     other.on("connect", connects.add)
 
     other.connect("127.0.0.1", ours.port)
-    # The attempt is over once neither side has a connection waiting for its handshake and
-    # ours has read the other's handshake.
+    # The attempt is over once both sides have counted the connection as dropped (one for
+    # the wrong protocol, the other for the peer closing, or both for the wrong protocol).
     wait_until(
-        lambda: ours.stats["frames_in"] >= 1
-        and ours.stats["pending"] == 0
-        and other.stats["pending"] == 0,
-        what="the handshake attempt to finish",
+        lambda: ours.stats["dropped"] and other.stats["dropped"],
+        what="both sides to drop the connection",
     )
+    dropped = {**ours.stats["dropped"], **other.stats["dropped"]}
+    assert any("protocol" in reason for reason in dropped), dropped
     assert ours.routing_table == {} and other.routing_table == {}
     # A right-protocol peer still gets in, and is the only one that does.
     friend = make_socket()
