@@ -183,10 +183,12 @@ class Message:
         self._msg_type = msg_type
 
     def __del__(self) -> None:
-        handle, self._handle = self._handle, 0
-        if handle and self._lib is not None:
+        handle = getattr(self, "_handle", 0)
+        self._handle = 0
+        lib = getattr(self, "_lib", None)
+        if handle and lib is not None:
             try:
-                self._lib.rs2p_message_free(handle)
+                lib.rs2p_message_free(handle)
             except Exception:  # pragma: no cover - interpreter shutdown
                 pass
 

@@ -30,7 +30,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tu
 
 from . import _lib, flags
 from .base import Connection, EventEmitter, Message, Protocol, default_protocol, pack_packets
-from .errors import Closed, UnknownPeer
+from .errors import Closed, Rs2pError, UnknownPeer
 
 __all__ = ["MeshSocket", "default_protocol", "Protocol", "Message", "Connection"]
 
@@ -50,23 +50,21 @@ Handler = Callable[[Message, Optional[Connection]], Any]
 _registry: Dict[int, "weakref.ReferenceType[MeshSocket]"] = {}
 _registry_lock = threading.Lock()
 _next_key = itertools.count(1)
-# Set while this thread runs a callback (it is then some node's dispatcher thread).
-_in_callback = threading.local()
+# Threads the library has called us on (the nodes' dispatchers). A node is never freed from
+# one of them: the last reference to a socket may well be dropped inside a callback. An ident
+# reused later by another thread only makes that thread's frees go through the reaper.
+_dispatcher_threads: Set[int] = set()
 
 
 def _on_event(userdata: Optional[int], event_ptr: Any) -> None:
     try:
+        _dispatcher_threads.add(threading.get_ident())
         ref = _registry.get(userdata or 0)
         sock = ref() if ref is not None else None
         if sock is None:
             return
         event = event_ptr.contents
-        depth = getattr(_in_callback, "depth", 0)
-        _in_callback.depth = depth + 1
-        try:
-            sock._handle_event(event.kind, event.peer_id, event.message)
-        finally:
-            _in_callback.depth = depth
+        sock._handle_event(event.kind, event.peer_id, event.message)
     except BaseException:  # never let an exception unwind into the library
         _log.exception("rs2p: error while handling a mesh event")
 
@@ -76,7 +74,7 @@ _TRAMPOLINE = _lib.EVENT_CALLBACK(_on_event)
 
 
 def _in_dispatcher_thread() -> bool:
-    return getattr(_in_callback, "depth", 0) > 0
+    return threading.get_ident() in _dispatcher_threads
 
 
 # --- freeing nodes ----------------------------------------------------------------------
@@ -133,7 +131,10 @@ class _NodeHandle:
                 return False
             self._closing = True
             pointer = self._pointer
-        self.lib.rs2p_mesh_close(pointer)
+        try:
+            self.lib.rs2p_mesh_close(pointer)
+        except Rs2pError as err:  # freeing still closes; say why stopping went wrong
+            _log.warning("rs2p: closing a mesh node failed: %s", err)
         return True
 
     def free(self) -> None:
