@@ -123,7 +123,7 @@ class EventEmitter:
         with self._listeners_lock:
             entries = self._listeners.get(event, [])
             for index, (_call, registered, _once) in enumerate(entries):
-                if registered is fn:
+                if registered == fn:  # == : bound methods are new objects each time
                     del entries[index]
                     return
         raise KeyError(f"{fn!r} is not listening to {event!r}")

@@ -71,6 +71,8 @@ def _on_event(userdata: Optional[int], event_ptr: Any) -> None:
 
 # Kept for the life of the process: the library may call it until a node is freed.
 _TRAMPOLINE = _lib.EVENT_CALLBACK(_on_event)
+# The userdata is a plain integer key: nothing to free (a NULL function pointer).
+_NO_USERDATA_FREE = _lib.USERDATA_FREE()
 
 
 def _in_dispatcher_thread() -> bool:
@@ -245,7 +247,7 @@ class MeshSocket(EventEmitter):
             _registry[self._key] = weakref.ref(self)
         try:
             lib.rs2p_mesh_set_callback(
-                pointer, _TRAMPOLINE, self._key, None, _lib.CALLBACK_CONSUME_MESSAGES
+                pointer, _TRAMPOLINE, self._key, _NO_USERDATA_FREE, _lib.CALLBACK_CONSUME_MESSAGES
             )
         except BaseException:
             self._close_node()
