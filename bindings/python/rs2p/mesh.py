@@ -242,6 +242,8 @@ class MeshSocket(EventEmitter):
         self._handlers: List[Handler] = []
         self._failures: List[str] = []
         self._peers: Set[bytes] = set()
+        # The routing table handlers get their Connection from; rebuilt after peer events.
+        self._handler_table: Optional[Dict[bytes, Connection]] = None
         self._key = next(_next_key)
         with _registry_lock:
             _registry[self._key] = weakref.ref(self)
@@ -309,6 +311,7 @@ class MeshSocket(EventEmitter):
             self._handle_message(message)
         elif kind == _lib.EVENT_CONNECT:
             peer = peer_id or b""
+            self._handler_table = None
             was_alone = not self._peers
             self._peers.add(peer)
             self._emit_safely("peer_connect", self, peer)
@@ -316,6 +319,7 @@ class MeshSocket(EventEmitter):
                 self._emit_safely("connect", self)
         elif kind == _lib.EVENT_DISCONNECT:
             peer = peer_id or b""
+            self._handler_table = None
             self._peers.discard(peer)
             self._emit_safely("peer_disconnect", self, peer)
 
@@ -337,7 +341,9 @@ class MeshSocket(EventEmitter):
         self._emit_safely("message", self)
 
     def _run_handlers(self, msg: Message) -> bool:
-        conn = self.routing_table.get(msg.sender)
+        if self._handler_table is None:
+            self._handler_table = self.routing_table
+        conn = self._handler_table.get(msg.sender)
         for handler in list(self._handlers):
             try:
                 if handler(msg, conn):

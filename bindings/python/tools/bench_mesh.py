@@ -62,8 +62,10 @@ def main() -> None:
                 reader_done.set()
 
             threading.Thread(target=read, daemon=True).start()
-        for _ in range(args.count):
-            sender.send(payload)
+        # Each message differs (a counter): identical messages sent within the same second
+        # have the same ID, and the protocol delivers a message ID once.
+        for number in range(args.count):
+            sender.send(number, payload)
         sent_s = time.perf_counter() - start
         if args.recv:
             reader_done.wait(args.wait)
