@@ -172,6 +172,11 @@ pub fn open_body(body: &[u8], limits: &Limits) -> Result<(Vec<u8>, MessageId), W
     if let Some(id) = checked_id(body) {
         return Ok((body[32..].to_vec(), id));
     }
+    open_compressed(body, limits)
+}
+
+/// The compressed half of [`open_body`], for a body whose raw checksum did not match.
+fn open_compressed(body: &[u8], limits: &Limits) -> Result<(Vec<u8>, MessageId), WireError> {
     if compression::detect(body).is_none() {
         return Err(WireError::BadChecksum);
     }
@@ -183,6 +188,26 @@ pub fn open_body(body: &[u8], limits: &Limits) -> Result<(Vec<u8>, MessageId), W
         }
         None => Err(WireError::BadChecksum),
     }
+}
+
+/// Like [`open_body`], but takes the body by value: an uncompressed body is turned into
+/// `packed` in place (no second allocation).
+pub fn open_body_owned(
+    mut body: Vec<u8>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, MessageId), WireError> {
+    if let Some(id) = checked_id(&body) {
+        body.drain(..32);
+        return Ok((body, id));
+    }
+    open_compressed(&body, limits)
+}
+
+/// [`open_body_owned`] then [`unpack`]: the cheapest path from a [`FrameSplitter`] body.
+pub fn decode_body_owned(body: Vec<u8>, limits: &Limits) -> Result<(Message, Vec<u8>), WireError> {
+    let (packed, id) = open_body_owned(body, limits)?;
+    let msg = unpack(&packed, id, limits)?;
+    Ok((msg, packed))
 }
 
 /// The ID if `body` is `sha256(rest) ‖ rest`.
@@ -347,7 +372,10 @@ mod tests {
                 for piece in stream.chunks(chunk) {
                     splitter.push(piece);
                     while let Some(body) = splitter.next_body().unwrap() {
-                        got.push(decode_body(&body, &Limits::DEFAULT).unwrap());
+                        let owned = decode_body_owned(body.clone(), &Limits::DEFAULT).unwrap();
+                        let borrowed = decode_body(&body, &Limits::DEFAULT).unwrap();
+                        assert_eq!(owned, borrowed);
+                        got.push(owned);
                     }
                 }
                 assert_eq!(got.len(), 3);
