@@ -123,7 +123,7 @@ class EventEmitter:
         with self._listeners_lock:
             entries = self._listeners.get(event, [])
             for index, (_call, registered, _once) in enumerate(entries):
-                if registered is fn:
+                if registered == fn:  # == : bound methods are new objects each time
                     del entries[index]
                     return
         raise KeyError(f"{fn!r} is not listening to {event!r}")
@@ -165,14 +165,15 @@ class Message:
         self,
         handle: int,
         server: Optional["MeshSocket"],
-        sender: bytes,
-        time: int,
-        id: bytes,
-        packets: Tuple[Any, ...],
-        msg_type: int = flags.broadcast,
+        sender: Optional[bytes] = None,
+        time: Optional[int] = None,
+        id: Optional[bytes] = None,
+        packets: Tuple[Any, ...] = (),
+        msg_type: Optional[int] = None,
     ) -> None:
         """Built by the sockets. ``handle`` is an owned ``rs2p_message *`` (freed with the
-        Message) or 0 for a message that cannot be replied to."""
+        Message) or 0 for a message that cannot be replied to. Fields left None are read
+        from the handle when first asked for (most messages never need all of them)."""
         self._handle = handle
         self._lib = _lib.get() if handle else None
         self._server = weakref.ref(server) if server is not None else None
@@ -182,11 +183,18 @@ class Message:
         self._packets = packets
         self._msg_type = msg_type
 
+    def _library(self) -> _lib.Library:
+        if self._lib is None or not self._handle:
+            raise ValueError("this message has no library handle")
+        return self._lib
+
     def __del__(self) -> None:
-        handle, self._handle = self._handle, 0
-        if handle and self._lib is not None:
+        handle = getattr(self, "_handle", 0)
+        self._handle = 0
+        lib = getattr(self, "_lib", None)
+        if handle and lib is not None:
             try:
-                self._lib.rs2p_message_free(handle)
+                lib.rs2p_message_free(handle)
             except Exception:  # pragma: no cover - interpreter shutdown
                 pass
 
@@ -199,19 +207,8 @@ class Message:
             data_len = ctypes.c_size_t(0)
             lib.rs2p_message_packets_msgpack(owned, ctypes.byref(data_ptr), ctypes.byref(data_len))
             user_packets = unpack_packets(ctypes.string_at(data_ptr, data_len.value))
-            id_ptr = lib.rs2p_message_id(owned)
-            message_id = ctypes.string_at(id_ptr, 32) if id_ptr else b""
-            sender = lib.rs2p_message_sender(owned) or b""
             sub_flag = lib.rs2p_message_subflag(owned)
-            return cls(
-                owned,
-                server,
-                sender,
-                lib.rs2p_message_time(owned),
-                message_id,
-                (sub_flag, *user_packets),
-                lib.rs2p_message_type(owned),
-            )
+            return cls(owned, server, packets=(sub_flag, *user_packets))
         except BaseException:
             lib.rs2p_message_free(owned)
             raise
@@ -223,19 +220,26 @@ class Message:
 
     @property
     def sender(self) -> bytes:
+        if self._sender is None:
+            self._sender = self._library().rs2p_message_sender(self._handle) or b""
         return self._sender
 
     @property
     def time(self) -> int:
+        if self._time is None:
+            self._time = int(self._library().rs2p_message_time(self._handle))
         return self._time
 
     @property
     def time_58(self) -> bytes:
         """``time`` in base58, as py2p gives it."""
-        return b58encode_int(self._time)
+        return b58encode_int(self.time)
 
     @property
     def id(self) -> bytes:
+        if self._id is None:
+            id_ptr = self._library().rs2p_message_id(self._handle)
+            self._id = ctypes.string_at(id_ptr, 32) if id_ptr else b""
         return self._id
 
     @property
@@ -245,19 +249,21 @@ class Message:
     @property
     def msg_type(self) -> int:
         """The main flag the message travelled with (``flags.broadcast`` or ``flags.whisper``)."""
+        if self._msg_type is None:
+            self._msg_type = int(self._library().rs2p_message_type(self._handle))
         return self._msg_type
 
     def __len__(self) -> int:
         """The length of the message's frame before compression (as py2p's ``len(msg)`` for an
         uncompressed link): 4-byte length, 32-byte checksum, msgpack of the message."""
         packed = msgpack.packb(
-            [self._msg_type, self._sender, self._time, *self._packets], use_bin_type=True
+            [self.msg_type, self.sender, self.time, *self._packets], use_bin_type=True
         )
         return 4 + 32 + len(packed)
 
     def __repr__(self) -> str:
         packets = self._packets
-        return f"Message(type={packets[0]!r}, packets={packets[1:]!r}, sender={self._sender!r})"
+        return f"Message(type={packets[0]!r}, packets={packets[1:]!r}, sender={self.sender!r})"
 
     def reply(self, *packets: Any) -> None:
         """Answers the sender with ``[flags.whisper, *packets]``: directly if it is a neighbour,

@@ -197,8 +197,9 @@ class _OSErrorFlavour(Rs2pError):
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(status, message)
-        self.errno = self.ERRNO
-        self.strerror = message
+        # setattr: the attributes belong to OSError, which this mixin does not derive from.
+        setattr(self, "errno", self.ERRNO)
+        setattr(self, "strerror", message)
 
 
 class IoError(_OSErrorFlavour, OSError):

@@ -26,11 +26,11 @@ import threading
 import traceback
 import weakref
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 from . import _lib, flags
 from .base import Connection, EventEmitter, Message, Protocol, default_protocol, pack_packets
-from .errors import Closed, UnknownPeer
+from .errors import Closed, Rs2pError, UnknownPeer
 
 __all__ = ["MeshSocket", "default_protocol", "Protocol", "Message", "Connection"]
 
@@ -50,33 +50,33 @@ Handler = Callable[[Message, Optional[Connection]], Any]
 _registry: Dict[int, "weakref.ReferenceType[MeshSocket]"] = {}
 _registry_lock = threading.Lock()
 _next_key = itertools.count(1)
-# Set while this thread runs a callback (it is then some node's dispatcher thread).
-_in_callback = threading.local()
+# Threads the library has called us on (the nodes' dispatchers). A node is never freed from
+# one of them: the last reference to a socket may well be dropped inside a callback. An ident
+# reused later by another thread only makes that thread's frees go through the reaper.
+_dispatcher_threads: Set[int] = set()
 
 
 def _on_event(userdata: Optional[int], event_ptr: Any) -> None:
     try:
+        _dispatcher_threads.add(threading.get_ident())
         ref = _registry.get(userdata or 0)
         sock = ref() if ref is not None else None
         if sock is None:
             return
         event = event_ptr.contents
-        depth = getattr(_in_callback, "depth", 0)
-        _in_callback.depth = depth + 1
-        try:
-            sock._handle_event(event.kind, event.peer_id, event.message)
-        finally:
-            _in_callback.depth = depth
+        sock._handle_event(event.kind, event.peer_id, event.message)
     except BaseException:  # never let an exception unwind into the library
         _log.exception("rs2p: error while handling a mesh event")
 
 
 # Kept for the life of the process: the library may call it until a node is freed.
 _TRAMPOLINE = _lib.EVENT_CALLBACK(_on_event)
+# The userdata is a plain integer key: nothing to free (a NULL function pointer).
+_NO_USERDATA_FREE = _lib.USERDATA_FREE()
 
 
 def _in_dispatcher_thread() -> bool:
-    return getattr(_in_callback, "depth", 0) > 0
+    return threading.get_ident() in _dispatcher_threads
 
 
 # --- freeing nodes ----------------------------------------------------------------------
@@ -133,7 +133,10 @@ class _NodeHandle:
                 return False
             self._closing = True
             pointer = self._pointer
-        self.lib.rs2p_mesh_close(pointer)
+        try:
+            self.lib.rs2p_mesh_close(pointer)
+        except Rs2pError as err:  # freeing still closes; say why stopping went wrong
+            _log.warning("rs2p: closing a mesh node failed: %s", err)
         return True
 
     def free(self) -> None:
@@ -238,13 +241,15 @@ class MeshSocket(EventEmitter):
         self.dropped_messages = 0
         self._handlers: List[Handler] = []
         self._failures: List[str] = []
-        self._peers: set = set()
+        self._peers: Set[bytes] = set()
+        # The routing table handlers get their Connection from; rebuilt after peer events.
+        self._handler_table: Optional[Dict[bytes, Connection]] = None
         self._key = next(_next_key)
         with _registry_lock:
             _registry[self._key] = weakref.ref(self)
         try:
             lib.rs2p_mesh_set_callback(
-                pointer, _TRAMPOLINE, self._key, None, _lib.CALLBACK_CONSUME_MESSAGES
+                pointer, _TRAMPOLINE, self._key, _NO_USERDATA_FREE, _lib.CALLBACK_CONSUME_MESSAGES
             )
         except BaseException:
             self._close_node()
@@ -306,6 +311,7 @@ class MeshSocket(EventEmitter):
             self._handle_message(message)
         elif kind == _lib.EVENT_CONNECT:
             peer = peer_id or b""
+            self._handler_table = None
             was_alone = not self._peers
             self._peers.add(peer)
             self._emit_safely("peer_connect", self, peer)
@@ -313,6 +319,7 @@ class MeshSocket(EventEmitter):
                 self._emit_safely("connect", self)
         elif kind == _lib.EVENT_DISCONNECT:
             peer = peer_id or b""
+            self._handler_table = None
             self._peers.discard(peer)
             self._emit_safely("peer_disconnect", self, peer)
 
@@ -334,7 +341,9 @@ class MeshSocket(EventEmitter):
         self._emit_safely("message", self)
 
     def _run_handlers(self, msg: Message) -> bool:
-        conn = self.routing_table.get(msg.sender)
+        if self._handler_table is None:
+            self._handler_table = self.routing_table
+        conn = self._handler_table.get(msg.sender)
         for handler in list(self._handlers):
             try:
                 if handler(msg, conn):
@@ -502,11 +511,8 @@ class MeshSocket(EventEmitter):
         raw = _lib.MeshStats()
         with self._node() as mesh:
             lib.rs2p_mesh_stats_get(mesh, ctypes.byref(raw))
-        result: Dict[str, Any] = {
-            name: getattr(raw, name)
-            for name, _type in _lib.MeshStats._fields_
-            if name != "dropped"
-        }
+        names = [field[0] for field in _lib.MeshStats._fields_]
+        result: Dict[str, Any] = {name: getattr(raw, name) for name in names if name != "dropped"}
         dropped = {}
         for reason, count in enumerate(raw.dropped):
             if count:
