@@ -194,7 +194,8 @@ def test_garbage_after_a_handshake_closes_the_connection(node, raw_client):
 
 
 def test_a_connection_that_never_handshakes_is_closed_after_the_timeout(node, raw_client):
-    # The C and Python APIs have no handshake-timeout setting: the default (30 s) applies.
+    # MeshSocket has no handshake-timeout setting (the C API has
+    # rs2p_mesh_config_set_handshake_timeout): the default, 30 s, applies.
     rs, good = node
     before = h.drop_count(rs, "handshake_timeout")
     silent = raw_client(h.port_of(rs))
