@@ -46,6 +46,83 @@ pub fn pack_into(msg_type: u8, sender: &[u8], time: i64, payload: &[Value], out:
     }
 }
 
+/// Like [`pack`], but `extra % 8` bytes longer (modulo 8) through wider, still valid msgpack
+/// forms of the array header, `msg_type` and sender (non-minimal encodings every msgpack
+/// decoder accepts; the checksum and ID cover the bytes as sent). Used to give an uncompressed
+/// frame, which cannot be padded otherwise, a chosen length modulo 8 (see `docs/protocol.md`,
+/// "Aligned frames"). `extra == 0` gives exactly [`pack`]'s bytes.
+pub fn pack_padded(
+    msg_type: u8,
+    sender: &[u8],
+    time: i64,
+    payload: &[Value],
+    extra: usize,
+) -> Vec<u8> {
+    let target = extra % 8;
+    let count = 3 + payload.len();
+    // Bytes each field's forms add over the minimal one.
+    let array_forms: &[usize] = if count < 16 { &[0, 2, 4] } else { &[0] };
+    let type_forms: &[usize] = if msg_type < 0x80 {
+        &[0, 1, 2, 4]
+    } else {
+        &[0, 1, 3]
+    };
+    let sender_forms: &[usize] = match sender.len() {
+        0..=0xff => &[0, 1],
+        0x100..=0xffff => &[0, 2],
+        _ => &[0],
+    };
+    let mut choice = (0, 0, 0);
+    'search: for &a in array_forms {
+        for &t in type_forms {
+            for &s in sender_forms {
+                if (a + t + s) % 8 == target {
+                    choice = (a, t, s);
+                    break 'search;
+                }
+            }
+        }
+    }
+    let (a, t, s) = choice;
+    let mut out = Vec::with_capacity(32 + sender.len() + 16 * payload.len());
+    match a {
+        0 => encode_array_header(count, &mut out),
+        2 => {
+            out.push(0xdc);
+            out.extend_from_slice(&(count as u16).to_be_bytes());
+        }
+        _ => {
+            out.push(0xdd);
+            out.extend_from_slice(&(count as u32).to_be_bytes());
+        }
+    }
+    let type_len = if msg_type < 0x80 { 1 + t } else { 2 + t };
+    match type_len {
+        1 => out.push(msg_type),
+        2 => out.extend_from_slice(&[0xcc, msg_type]),
+        3 => out.extend_from_slice(&[0xcd, 0, msg_type]),
+        _ => out.extend_from_slice(&[0xce, 0, 0, 0, msg_type]),
+    }
+    match (sender.len(), s) {
+        (0..=0xff, 1) => {
+            out.push(0xc5);
+            out.extend_from_slice(&(sender.len() as u16).to_be_bytes());
+            out.extend_from_slice(sender);
+        }
+        (0x100..=0xffff, 2) => {
+            out.push(0xc6);
+            out.extend_from_slice(&(sender.len() as u32).to_be_bytes());
+            out.extend_from_slice(sender);
+        }
+        _ => encode_bin(sender, &mut out),
+    }
+    encode_int(time, &mut out);
+    for item in payload {
+        item.encode(&mut out);
+    }
+    out
+}
+
 /// Appends one whole frame (length prefix and body) for `packed`, whose ID is `id`,
 /// uncompressed or compressed with `method`.
 pub fn write_frame(id: &MessageId, packed: &[u8], method: Option<Method>, out: &mut Vec<u8>) {
@@ -95,6 +172,11 @@ pub fn open_body(body: &[u8], limits: &Limits) -> Result<(Vec<u8>, MessageId), W
     if let Some(id) = checked_id(body) {
         return Ok((body[32..].to_vec(), id));
     }
+    open_compressed(body, limits)
+}
+
+/// The compressed half of [`open_body`], for a body whose raw checksum did not match.
+fn open_compressed(body: &[u8], limits: &Limits) -> Result<(Vec<u8>, MessageId), WireError> {
     if compression::detect(body).is_none() {
         return Err(WireError::BadChecksum);
     }
@@ -106,6 +188,26 @@ pub fn open_body(body: &[u8], limits: &Limits) -> Result<(Vec<u8>, MessageId), W
         }
         None => Err(WireError::BadChecksum),
     }
+}
+
+/// Like [`open_body`], but takes the body by value: an uncompressed body is turned into
+/// `packed` in place (no second allocation).
+pub fn open_body_owned(
+    mut body: Vec<u8>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, MessageId), WireError> {
+    if let Some(id) = checked_id(&body) {
+        body.drain(..32);
+        return Ok((body, id));
+    }
+    open_compressed(&body, limits)
+}
+
+/// [`open_body_owned`] then [`unpack`]: the cheapest path from a [`FrameSplitter`] body.
+pub fn decode_body_owned(body: Vec<u8>, limits: &Limits) -> Result<(Message, Vec<u8>), WireError> {
+    let (packed, id) = open_body_owned(body, limits)?;
+    let msg = unpack(&packed, id, limits)?;
+    Ok((msg, packed))
 }
 
 /// The ID if `body` is `sha256(rest) ‖ rest`.
@@ -270,7 +372,10 @@ mod tests {
                 for piece in stream.chunks(chunk) {
                     splitter.push(piece);
                     while let Some(body) = splitter.next_body().unwrap() {
-                        got.push(decode_body(&body, &Limits::DEFAULT).unwrap());
+                        let owned = decode_body_owned(body.clone(), &Limits::DEFAULT).unwrap();
+                        let borrowed = decode_body(&body, &Limits::DEFAULT).unwrap();
+                        assert_eq!(owned, borrowed);
+                        got.push(owned);
                     }
                 }
                 assert_eq!(got.len(), 3);
@@ -299,6 +404,29 @@ mod tests {
                 let (msg, p) = decode_body(&frame[4..], &Limits::DEFAULT).unwrap();
                 assert_eq!(p, packed);
                 assert_eq!(msg.payload, payload);
+            }
+        }
+    }
+
+    #[test]
+    fn padded_packs_decode_to_the_same_message() {
+        let payload = [Value::UInt(5), Value::from("x")];
+        for sender_len in [3usize, 300] {
+            let sender = vec![b'A'; sender_len];
+            for msg_type in [2u8, 200] {
+                let minimal = pack(msg_type, &sender, 1_764_000_000, &payload);
+                assert_eq!(
+                    pack_padded(msg_type, &sender, 1_764_000_000, &payload, 0),
+                    minimal
+                );
+                for extra in 0..8 {
+                    let packed = pack_padded(msg_type, &sender, 1_764_000_000, &payload, extra);
+                    assert_eq!((packed.len() - minimal.len()) % 8, extra);
+                    let msg = unpack(&packed, message_id(&packed), &Limits::DEFAULT).unwrap();
+                    assert_eq!(msg.msg_type, msg_type);
+                    assert_eq!(msg.sender, sender);
+                    assert_eq!(msg.payload, payload);
+                }
             }
         }
     }
