@@ -204,3 +204,17 @@ test('invalid arguments are refused before reaching the library', () => {
   assert.throws(() => new rs2p.MeshSocket('127.0.0.1', 0, 'mesh'), TypeError);
   assert.throws(() => new rs2p.Protocol(1, 'Plaintext'), TypeError);
 });
+
+test('a full receive queue drops its oldest message and counts it', async (t) => {
+  const open = sockets(t);
+  const a = open();
+  const b = open({ queueCapacity: 2 });
+  await link(a, b);
+  for (const n of [1, 2, 3]) {
+    const queued = waitEvent(b, 'message');
+    await a.send(n);
+    await queued;
+  }
+  assert.equal(b.stats().queueShed, 1);
+  assert.deepEqual(b.recv(3).map((m) => m.packets[1]), [2, 3]);
+});
