@@ -163,3 +163,89 @@ impl<T: Copy> OutBuf<T> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::error::last_error;
+    use super::super::status::{
+        RS2P_ERR_BUFFER_TOO_SMALL, RS2P_ERR_INVALID_UTF8_ARGUMENT, RS2P_ERR_NULL_ARGUMENT,
+        RS2P_ERR_TRUNCATED,
+    };
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_a_status_with_its_message() {
+        let status = run("rs2p_example", || panic!("deliberate test panic"));
+        assert_eq!(status, RS2P_ERR_PANIC);
+        let detail = last_error();
+        assert!(detail.contains("rs2p_example"), "{detail}");
+        assert!(detail.contains("deliberate test panic"), "{detail}");
+    }
+
+    #[test]
+    fn a_failure_sets_the_detail_and_a_success_keeps_it() {
+        let status = run("rs2p_example", || {
+            Err(Failure::new(RS2P_ERR_TRUNCATED, "needs more bytes"))
+        });
+        assert_eq!(status, RS2P_ERR_TRUNCATED);
+        assert_eq!(last_error(), "rs2p_example: needs more bytes");
+        assert_eq!(run("rs2p_example", || Ok(())), RS2P_OK);
+        assert_eq!(last_error(), "rs2p_example: needs more bytes");
+    }
+
+    #[test]
+    fn run_value_returns_the_fallback_on_panic() {
+        assert_eq!(run_value("rs2p_example", 7, || panic!("boom")), 7);
+        assert_eq!(run_value("rs2p_example", 7, || 3), 3);
+    }
+
+    #[test]
+    fn input_bytes_accepts_null_only_when_empty() {
+        let empty = unsafe { input_bytes(std::ptr::null(), 0, "data") };
+        assert_eq!(empty, Ok(&[][..]));
+        let missing = unsafe { input_bytes(std::ptr::null(), 5, "data") };
+        let failure = missing.expect_err("NULL with a length");
+        assert_eq!(failure.status, RS2P_ERR_NULL_ARGUMENT);
+        assert!(failure.detail.contains("`data`"), "{}", failure.detail);
+    }
+
+    #[test]
+    fn input_str_checks_null_and_utf8() {
+        let text = unsafe { input_str(c"mesh".as_ptr(), "subnet") };
+        assert_eq!(text, Ok("mesh"));
+        let null = unsafe { input_str(std::ptr::null(), "subnet") };
+        assert_eq!(null.map_err(|f| f.status), Err(RS2P_ERR_NULL_ARGUMENT));
+        let bad = unsafe { input_str(c"ok\xff".as_ptr(), "subnet") };
+        let failure = bad.expect_err("invalid UTF-8");
+        assert_eq!(failure.status, RS2P_ERR_INVALID_UTF8_ARGUMENT);
+        assert!(failure.detail.contains("offset 2"), "{}", failure.detail);
+    }
+
+    #[test]
+    fn out_buffers_take_null_only_with_zero_capacity_and_never_overflow() {
+        let size_query = unsafe { OutBuf::<u8>::new(std::ptr::null_mut(), 0, "out") }
+            .expect("NULL with capacity 0 is a size query");
+        assert_eq!(
+            size_query.write(b"x").map_err(|f| f.status),
+            Err(RS2P_ERR_BUFFER_TOO_SMALL)
+        );
+        let null = unsafe { OutBuf::<u8>::new(std::ptr::null_mut(), 4, "out") };
+        assert_eq!(null.err().map(|f| f.status), Some(RS2P_ERR_NULL_ARGUMENT));
+
+        let mut storage = [0u8; 4];
+        let out = unsafe { OutBuf::new(storage.as_mut_ptr(), storage.len(), "out") }.expect("buf");
+        assert!(out.write(b"12345").is_err());
+        out.write(b"1234").expect("fits exactly");
+        assert_eq!(&storage, b"1234");
+    }
+
+    #[test]
+    fn out_params_reject_null_and_write_once() {
+        let null = unsafe { Out::<usize>::new(std::ptr::null_mut(), "out_len") };
+        assert_eq!(null.err().map(|f| f.status), Some(RS2P_ERR_NULL_ARGUMENT));
+        let mut value = 0usize;
+        let out = unsafe { Out::new(&mut value, "out_len") }.expect("non-NULL");
+        out.set(42);
+        assert_eq!(value, 42);
+    }
+}

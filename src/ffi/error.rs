@@ -101,3 +101,29 @@ pub extern "C" fn rs2p_last_error() -> *const c_char {
             .unwrap_or(empty)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detail_belongs_to_the_thread_that_failed() {
+        set_last_error("failure on the main test thread");
+        let other = std::thread::spawn(|| {
+            let before = last_error();
+            set_last_error("failure on another thread");
+            (before, last_error())
+        })
+        .join()
+        .expect("helper thread");
+        assert_eq!(other.0, "");
+        assert_eq!(other.1, "failure on another thread");
+        assert_eq!(last_error(), "failure on the main test thread");
+    }
+
+    #[test]
+    fn a_nul_in_the_detail_does_not_lose_the_message() {
+        set_last_error("bad\0value");
+        assert_eq!(last_error(), "bad\u{fffd}value");
+    }
+}

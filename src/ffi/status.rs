@@ -118,3 +118,47 @@ pub extern "C" fn rs2p_status_str(status: rs2p_status) -> *const c_char {
     let fallback = c"unknown rs2p status code".as_ptr();
     super::boundary::run_value("rs2p_status_str", fallback, || describe(status).as_ptr())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_wire_error_has_its_published_number() {
+        let cases = [
+            (WireError::FrameTooLarge { len: 1, max: 0 }, 10),
+            (WireError::DecompressedTooLarge { max: 0 }, 11),
+            (WireError::BadCompression("x"), 12),
+            (WireError::Truncated, 13),
+            (WireError::TrailingBytes { extra: 1 }, 14),
+            (WireError::BadChecksum, 15),
+            (WireError::InvalidUtf8, 16),
+            (WireError::TooDeep { max: 1 }, 17),
+            (WireError::UnsupportedMsgpack { byte: 0xc1 }, 18),
+            (WireError::DuplicateMapKey, 19),
+            (WireError::LengthOverflow, 20),
+            (WireError::BadMessageShape("x"), 21),
+            (WireError::BadBase58, 22),
+            (WireError::UnknownCompression(0x10), 23),
+        ];
+        for (error, number) in cases {
+            assert_eq!(status_of_wire_error(&error), number, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn every_known_status_has_its_own_description() {
+        let unknown = describe(9999);
+        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).collect();
+        let texts: std::collections::HashSet<&CStr> = known.iter().map(|&s| describe(s)).collect();
+        assert_eq!(texts.len(), known.len(), "two codes share a description");
+        assert!(!texts.contains(unknown));
+        for reserved in (6..=9).chain(24..=59) {
+            assert_eq!(
+                describe(reserved),
+                unknown,
+                "code {reserved} is not assigned yet"
+            );
+        }
+    }
+}

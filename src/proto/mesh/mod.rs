@@ -13,9 +13,52 @@
 //!   with its own write call, and only when the previous one has left the socket's send queue.
 //! * The driver calls [`Mesh::on_tick`] at least once a second.
 //! * The driver drains [`Mesh::poll_output`] after every input.
+//!
+//! IMPLEMENTATION NOTES (additions to the contract):
+//!
+//! * [`Mesh`] is generic over a [`MeshHandler`] (default [`NoopHandler`], so `Mesh` and
+//!   [`Mesh::new`] are unchanged); [`Mesh::with_handler`] layers sync or chord on the mesh,
+//!   [`Mesh::handler`] / [`Mesh::handler_mut`] reach it. See `handler.rs`.
+//! * [`MeshStats::resend_ignored`] counts `renegotiate [resend]` frames (ignored, never a
+//!   close).
+//! * Frames towards a peer that advertised [`RS2P_MARKER`] are plain and unpaced; towards any
+//!   other peer every frame after our handshake is compressed and padded to a multiple of 8
+//!   (or, with no common method, packed with wider msgpack forms to the same end; relayed
+//!   broadcasts cannot be re-packed, so that last case is best effort), paced. Our handshake
+//!   is plain, paced and never ≡ 4 (mod 8). See `handshake.rs` and `conn.rs`.
+//! * Nothing but our handshake is sent on a connection before the peer's handshake arrived;
+//!   frames the peer sends before its handshake are still handled (relayed, delivered), but
+//!   answers to them are not sent.
+//! * A peer whose connection ended within 10 s of opening (a failed dial, a refused
+//!   duplicate) is not dialled again from peer lists for 30 s: no redial loops.
+//! * Module map: `core.rs` state and send/close primitives, `conn.rs` per-connection state,
+//!   `inbound.rs` decoding and dispatch, `handshake.rs`, `peers.rs`, `relay.rs`, `seen.rs`,
+//!   `requests.rs`, `renegotiate.rs`, `timers.rs`, `encode.rs`, `handler.rs`; tests under
+//!   `tests/` (an in-memory network of nodes and a raw scripted peer).
 
+mod conn;
+mod core;
+mod encode;
+mod handler;
+mod handshake;
+mod inbound;
+mod peers;
+mod relay;
+mod renegotiate;
+mod requests;
+mod seen;
+mod timers;
+
+#[cfg(test)]
+mod tests;
+
+pub use conn::RS2P_MARKER;
+pub use handler::{MeshCtx, MeshHandler, NoopHandler};
+
+use self::conn::{Conn, ConnState};
+use self::core::{Core, MAX_PENDING_HANDSHAKES};
 use crate::wire::frame::MessageId;
-use crate::wire::{Limits, Value};
+use crate::wire::{flags, Limits, Value};
 
 /// Identifies one connection of one node. Never reused within a node.
 pub type ConnId = u64;
@@ -101,6 +144,8 @@ pub struct MeshStats {
     pub delivered: u64,
     /// Indexed by `DropReason as usize`.
     pub dropped: [u64; DROP_REASONS],
+    /// `renegotiate [resend]` frames received and ignored (added to the contract).
+    pub resend_ignored: u64,
 }
 
 /// Whether this node dialled a connection or accepted it.
@@ -184,63 +229,118 @@ pub enum MeshError {
 }
 
 /// The mesh state machine of one node.
-pub struct Mesh {
-    _todo: (),
+///
+/// `H` is the protocol layered on the mesh (see [`MeshHandler`]); a plain mesh node is
+/// `Mesh` (= `Mesh<NoopHandler>`), made by [`Mesh::new`].
+pub struct Mesh<H: MeshHandler = NoopHandler> {
+    core: Core,
+    handler: H,
 }
 
-impl Mesh {
+impl Mesh<NoopHandler> {
     pub fn new(config: MeshConfig, now_ms: Millis) -> Self {
-        let _ = (config, now_ms);
-        todo!()
+        Mesh::with_handler(config, NoopHandler, now_ms)
+    }
+}
+
+impl<H: MeshHandler> Mesh<H> {
+    /// A node whose unconsumed messages and peer events also go to `handler`.
+    pub fn with_handler(config: MeshConfig, handler: H, now_ms: Millis) -> Self {
+        let _ = now_ms;
+        Mesh {
+            core: Core::new(config),
+            handler,
+        }
     }
 
     pub fn config(&self) -> &MeshConfig {
-        todo!()
+        &self.core.config
+    }
+
+    pub fn handler(&self) -> &H {
+        &self.handler
+    }
+
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
     }
 
     /// A socket was accepted from `remote` (host, port); returns its new id and queues our
     /// handshake.
     pub fn on_accepted(&mut self, remote: (String, u16), now_ms: Millis) -> ConnId {
-        let _ = (remote, now_ms);
-        todo!()
+        let _ = remote;
+        let core = &mut self.core;
+        let conn_id = core.ids.allocate();
+        let waiting = core
+            .conns
+            .values()
+            .filter(|c| c.direction == Direction::Incoming && !c.is_handshaken())
+            .count();
+        if waiting >= MAX_PENDING_HANDSHAKES {
+            core.count_drop(DropReason::TooManyPending);
+            core.outputs.push_back(Output::Close {
+                conn: conn_id,
+                reason: DropReason::TooManyPending,
+                flush: false,
+            });
+            return conn_id;
+        }
+        let conn = Conn::new(
+            Direction::Incoming,
+            ConnState::AwaitingHandshake,
+            now_ms,
+            core.config.limits,
+        );
+        core.conns.insert(conn_id, conn);
+        core.send_handshake(conn_id, now_ms);
+        conn_id
     }
 
     /// A dial emitted as [`Output::Dial`] succeeded; queues our handshake.
     pub fn on_connected(&mut self, conn: ConnId, now_ms: Millis) {
-        let _ = (conn, now_ms);
-        todo!()
+        let Some(c) = self.core.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.state != ConnState::Dialing {
+            return;
+        }
+        c.state = ConnState::AwaitingHandshake;
+        c.opened_ms = now_ms;
+        c.last_data_ms = now_ms;
+        self.core.send_handshake(conn, now_ms);
     }
 
     /// Bytes arrived on `conn`.
     pub fn on_data(&mut self, conn: ConnId, data: &[u8], now_ms: Millis) {
-        let _ = (conn, data, now_ms);
-        todo!()
+        self.core.on_data(&mut self.handler, conn, data, now_ms);
+        self.run_lost_peer_hooks(now_ms);
     }
 
     /// `conn` is gone: EOF, a socket error, a failed dial, or closed by the driver for
     /// `reason` (the core counts it).
     pub fn on_closed(&mut self, conn: ConnId, reason: DropReason, now_ms: Millis) {
-        let _ = (conn, reason, now_ms);
-        todo!()
+        self.core.forget(conn, reason, now_ms);
+        self.run_lost_peer_hooks(now_ms);
     }
 
     /// Time passed: expire the seen-set, stale partial frames, handshake timeouts, pending
     /// requests.
     pub fn on_tick(&mut self, now_ms: Millis) {
-        let _ = now_ms;
-        todo!()
+        self.core.on_tick(now_ms);
+        self.run_lost_peer_hooks(now_ms);
+        self.handler
+            .on_tick(&mut MeshCtx::new(&mut self.core, now_ms));
     }
 
     /// Dial `host:port` (user command). Returns the connection id the dial will use.
     pub fn connect(&mut self, host: &str, port: u16, now_ms: Millis) -> ConnId {
-        let _ = (host, port, now_ms);
-        todo!()
+        self.core.dial(host, port, None, now_ms)
     }
 
     /// Broadcast `[sub_flag, packets...]` to the whole network; returns its message ID.
     pub fn broadcast(&mut self, sub_flag: u8, packets: Vec<Value>, now_ms: Millis) -> MessageId {
-        let _ = (sub_flag, packets, now_ms);
-        todo!()
+        let payload = with_sub_flag(sub_flag, packets);
+        self.core.broadcast_payload(&payload, now_ms)
     }
 
     /// Whisper `[sub_flag, packets...]` to one handshaken peer.
@@ -251,34 +351,53 @@ impl Mesh {
         packets: Vec<Value>,
         now_ms: Millis,
     ) -> Result<MessageId, MeshError> {
-        let _ = (peer, sub_flag, packets, now_ms);
-        todo!()
+        let conn = *self.core.routing.get(peer).ok_or(MeshError::UnknownPeer)?;
+        let payload = with_sub_flag(sub_flag, packets);
+        Ok(self
+            .core
+            .send_message(conn, flags::WHISPER, &payload, now_ms))
     }
 
     /// Reply to `sender`: a whisper if it is a neighbour, else the request/response flow
     /// (the packets are whispered once the target is reached).
     pub fn reply(&mut self, sender: &[u8], packets: Vec<Value>, now_ms: Millis) {
-        let _ = (sender, packets, now_ms);
-        todo!()
+        self.core.reply_to(sender, packets, now_ms);
     }
 
     /// Handshaken peers.
     pub fn peers(&self) -> Vec<PeerInfo> {
-        todo!()
+        self.core.peer_infos()
     }
 
     pub fn stats(&self) -> &MeshStats {
-        todo!()
+        &self.core.stats
     }
 
     /// Count a drop decided outside the core (the driver's queue, a slow peer).
     pub fn count_drop(&mut self, reason: DropReason) {
-        let _ = reason;
-        todo!()
+        self.core.count_drop(reason);
     }
 
     /// The next thing for the driver to do, if any.
     pub fn poll_output(&mut self) -> Option<Output> {
-        todo!()
+        self.core.outputs.pop_front()
     }
+
+    /// Tells the handler about peers that left the routing table during the last input.
+    fn run_lost_peer_hooks(&mut self, now_ms: Millis) {
+        while !self.core.lost_peers.is_empty() {
+            let lost = std::mem::take(&mut self.core.lost_peers);
+            for core::LostPeer(peer) in lost {
+                self.handler
+                    .on_disconnected(&mut MeshCtx::new(&mut self.core, now_ms), &peer);
+            }
+        }
+    }
+}
+
+fn with_sub_flag(sub_flag: u8, packets: Vec<Value>) -> Vec<Value> {
+    let mut payload = Vec::with_capacity(packets.len() + 1);
+    payload.push(Value::UInt(sub_flag.into()));
+    payload.extend(packets);
+    payload
 }

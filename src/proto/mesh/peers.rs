@@ -1,0 +1,78 @@
+//! Peer lists (PROTOCOL.md §6): `whisper [peers, [[[host, port], id], ...]]` sent after every
+//! handshake and on request, and dialling the peers such a list names while this node has
+//! fewer than `max_outgoing` outgoing connections. Never dials our own ID or address, nor an
+//! ID already connected or being dialled (py2p mishandles duplicate connections), nor one
+//! whose last connection failed quickly (see `core::REDIAL_BACKOFF_MS`).
+
+use super::core::Core;
+use super::{ConnId, DropReason, Millis};
+use crate::wire::flags;
+use crate::wire::frame::Message;
+use crate::wire::Value;
+
+impl Core {
+    /// Sends our peer list (every handshaken peer but the recipient) on `conn`.
+    pub(super) fn send_peer_list(&mut self, conn: ConnId, now_ms: Millis) {
+        let recipient = self.conns.get(&conn).and_then(|c| c.peer_id.as_deref());
+        let entries: Vec<Value> = self
+            .routing
+            .iter()
+            .filter(|(peer, _)| Some(peer.as_slice()) != recipient)
+            .filter_map(|(peer, c)| {
+                let (host, port) = self.conns.get(c)?.peer_addr.clone()?;
+                Some(Value::Array(vec![
+                    Value::Array(vec![Value::Str(host), Value::UInt(port.into())]),
+                    Value::Bin(peer.clone()),
+                ]))
+            })
+            .collect();
+        let payload = [Value::UInt(flags::sub::PEERS.into()), Value::Array(entries)];
+        self.send_message(conn, flags::WHISPER, &payload, now_ms);
+    }
+
+    /// `[peers, [[[host, port], id], ...]]`: dial listed peers we lack, within max_outgoing.
+    pub(super) fn handle_peers(&mut self, msg: &Message, now_ms: Millis) {
+        let Some(entries) = msg.payload.get(1).and_then(Value::as_array) else {
+            self.count_drop(DropReason::BadMessageShape);
+            return;
+        };
+        for entry in entries {
+            if self.outgoing_count() >= self.config.max_outgoing {
+                break;
+            }
+            let Some((host, port, id)) = parse_peer_entry(entry) else {
+                continue;
+            };
+            let is_us = id == self.my_id()
+                || (host == self.config.out_addr.0 && port == self.config.out_addr.1);
+            if is_us
+                || self.routing.contains_key(&id)
+                || self.dialling.contains_key(&id)
+                || self.backing_off(&id, now_ms)
+            {
+                continue;
+            }
+            self.dial(&host, port, Some(id), now_ms);
+        }
+    }
+}
+
+/// `[[host, port], id]` with host and id as str or bin → (host, port, id).
+pub(super) fn parse_peer_entry(entry: &Value) -> Option<(String, u16, Vec<u8>)> {
+    let [addr, id] = entry.as_array()? else {
+        return None;
+    };
+    let (host, port) = parse_addr(addr)?;
+    let id = id.as_bytes().filter(|id| !id.is_empty())?.to_vec();
+    Some((host, port, id))
+}
+
+/// `[host, port]` with host as str or bin.
+pub(super) fn parse_addr(addr: &Value) -> Option<(String, u16)> {
+    let [host, port] = addr.as_array()? else {
+        return None;
+    };
+    let host = std::str::from_utf8(host.as_bytes()?).ok()?.to_string();
+    let port = u16::try_from(port.as_u64()?).ok()?;
+    Some((host, port))
+}
