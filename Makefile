@@ -58,6 +58,7 @@ test: build
 	$(MAKE) --no-print-directory test-install
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-node
+	$(MAKE) --no-print-directory test-demo
 
 test-rust:
 	$(CARGO) test --release
@@ -88,11 +89,22 @@ test-node:
 $(BUILD_DIR)/demo: examples/demo.c include/rs2p.h build
 	$(CC) -std=c11 $(WARNINGS) -Iinclude $< -o $@ $(LINK_STAGED)
 
-demo: $(BUILD_DIR)/demo
-	@echo "== C demo"
+# The codec demos (protocol IDs, a reference frame decoded) in C, Python and Node, then the
+# network demo: C, Python, Node and py2p nodes on 127.0.0.1 exchange one line each
+# (scripts/demo.sh; build/examples/demo_node is the C node's rule from the examples section).
+demo: build $(BUILD_DIR)/demo $(BUILD_DIR)/examples/demo_node
+	@echo "== Codec demo: C"
 	$(BUILD_DIR)/demo
-	@if [ -f scripts/demo-python.sh ]; then echo "== Python demo"; bash scripts/demo-python.sh; fi
-	@if [ -f scripts/demo-node.sh ]; then echo "== Node demo"; bash scripts/demo-node.sh; fi
+	@echo "== Codec demo: Python"
+	bash scripts/demo-python.sh
+	@echo "== Codec demo: Node"
+	bash scripts/demo-node.sh
+	bash scripts/demo.sh
+
+# The network demo as a test: tests/demo checks that every node got the three other lines.
+.PHONY: test-demo
+test-demo: build $(BUILD_DIR)/examples/demo_node
+	bash scripts/demo.sh --test
 
 install: build
 	$(eval INSTALL_PREFIX := $(abspath $(PREFIX)))
