@@ -2,6 +2,8 @@
 
 /// <reference types="node" />
 
+import { EventEmitter } from 'node:events';
+
 /** The package version (the loaded library must share its major.minor). */
 export const version: string;
 /** The loaded librs2p's version string. */
@@ -21,7 +23,8 @@ export interface Frame {
   consumed: number;
 }
 
-export interface Message {
+/** A message unpacked from a frame by `decodeMessage` (the codec's view, not the mesh's). */
+export interface DecodedMessage {
   msgType: number;
   /** The sender's base58 ID as ASCII bytes. */
   sender: Buffer;
@@ -39,7 +42,7 @@ export function encodeFrame(packed: Uint8Array, compression?: Compression): Buff
 /** Checks and opens the first frame of `frame`; throws `Truncated` if it is incomplete. */
 export function decodeFrame(frame: Uint8Array): Frame;
 /** `decodeFrame`, then unpacks the message it carries. */
-export function decodeMessage(frame: Uint8Array): Message;
+export function decodeMessage(frame: Uint8Array): DecodedMessage;
 
 export const flags: Readonly<{
   reserved: readonly number[];
@@ -75,6 +78,26 @@ export class TrailingBytes extends WireError {}
 export class BadChecksum extends WireError {}
 export class BadMessageShape extends WireError {}
 export class BadBase58 extends WireError {}
+/** A mesh node's operation failed. */
+export class MeshError extends Rs2pError {}
+/** A socket operation failed in the operating system. */
+export class IoError extends MeshError {}
+/** The port to bind is taken. */
+export class AddressInUse extends MeshError {}
+/** The MeshSocket is closed. */
+export class Closed extends MeshError {}
+/** The node is pushing back and the call was asked not to wait. */
+export class WouldBlock extends MeshError {}
+/** The wait ran out. */
+export class Timeout extends MeshError {}
+/** The peer ID is not a connected peer. */
+export class UnknownPeer extends MeshError {}
+/** rs2p does not implement this (e.g. 'SSL' encryption). */
+export class Unsupported extends UsageError {}
+/** A packet asked for as bytes is another msgpack type. */
+export class NotBytes extends UsageError {}
+/** Msgpack bytes given to the library do not decode, or are not an array. */
+export class InvalidMsgpackArgument extends UsageError {}
 /** The msgpack inside a frame is malformed or uses something the protocol forbids. */
 export class BadMsgpack extends WireError {}
 export class InvalidUtf8 extends BadMsgpack {}
@@ -101,7 +124,143 @@ export const errors: {
   BadMessageShape: typeof BadMessageShape; BadBase58: typeof BadBase58;
   InvalidUtf8: typeof InvalidUtf8; TooDeep: typeof TooDeep;
   UnsupportedMsgpack: typeof UnsupportedMsgpack; DuplicateMapKey: typeof DuplicateMapKey;
-  LengthOverflow: typeof LengthOverflow; errorForStatus: typeof errorForStatus;
+  LengthOverflow: typeof LengthOverflow; MeshError: typeof MeshError; IoError: typeof IoError;
+  AddressInUse: typeof AddressInUse; Closed: typeof Closed; WouldBlock: typeof WouldBlock;
+  Timeout: typeof Timeout; UnknownPeer: typeof UnknownPeer; Unsupported: typeof Unsupported;
+  NotBytes: typeof NotBytes; InvalidMsgpackArgument: typeof InvalidMsgpackArgument;
+  errorForStatus: typeof errorForStatus;
   LibraryLoadError: typeof LibraryLoadError; LibraryNotFound: typeof LibraryNotFound;
   LibraryVersionMismatch: typeof LibraryVersionMismatch;
 };
+
+/** Anything @msgpack/msgpack encodes: Buffer/Uint8Array -> bin, string -> str, numbers, arrays, maps. */
+export type Packet = unknown;
+
+/** A subnet and an encryption name; nodes whose protocol IDs differ do not talk. */
+export class Protocol {
+  constructor(subnet?: string, encryption?: string);
+  readonly subnet: string;
+  readonly encryption: string;
+  /** The base58 protocol ID compared in handshakes. */
+  readonly id: string;
+}
+/** py2p's and js2p's default protocol: subnet '' in 'Plaintext'. */
+export const defaultProtocol: Protocol;
+
+/** A broadcast or whisper received by a MeshSocket. */
+export class Message {
+  private constructor();
+  /** The sender's node ID (base58). */
+  readonly sender: string;
+  /** Seconds since the Unix epoch, by the sender's clock. */
+  readonly time: number;
+  /** SHA-256 of the packed message (32 bytes). */
+  readonly id: Buffer;
+  /** The main flag it came with (flags.broadcast or flags.whisper). */
+  readonly msgType: number;
+  /** The sub-flag first (flags.broadcast or flags.whisper), then the packets; bin packets are Buffers. */
+  readonly packets: [number, ...unknown[]];
+  /** The receiving socket's protocol. */
+  readonly protocol: Protocol;
+  /** Sends packets to the sender only (whisper if a neighbour, else the request/response flow). */
+  reply(...packets: Packet[]): void;
+}
+
+/** A handshaken peer. */
+export interface Peer {
+  id: string;
+  host: string;
+  port: number;
+  /** [host, port] */
+  addr: [string, number];
+  /** True if this node dialled it. */
+  outgoing: boolean;
+}
+
+export interface MeshStats {
+  framesIn: number;
+  framesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  relayed: number;
+  delivered: number;
+  /** Messages waiting in the library's own queue (0 in normal use: the socket takes them). */
+  queueLen: number;
+  /** Connections still waiting for a handshake. */
+  pending: number;
+  /** Non-zero drop counters by reason name (e.g. frame_too_large). */
+  dropped: Record<string, number>;
+  /** Messages waiting in this socket's queue for recv(). */
+  recvQueueLen: number;
+  /** Messages dropped (oldest first) because that queue was full. */
+  queueShed: number;
+}
+
+export interface MeshSocketOptions {
+  /** How many peers this node dials by itself at most (default 4). */
+  maxOutgoing?: number;
+  /** Bound of the recv() queue (default 65536); when full the oldest message is dropped. */
+  queueCapacity?: number;
+}
+
+export interface MeshSocketEvents {
+  /** A peer completed its handshake. */
+  connect: [socket: MeshSocket, peerId: string];
+  /** A handshaken peer went away. */
+  disconnect: [socket: MeshSocket, peerId: string];
+  /** A message was queued: take it with recv(). */
+  message: [socket: MeshSocket];
+}
+
+/** A node of the flooding mesh (js2p's MeshSocket). Holds the event loop open until closed. */
+export class MeshSocket extends EventEmitter {
+  /**
+   * Binds addr:port (0 picks a free port) and starts the node.
+   * @throws AddressInUse, Unsupported (encryption 'SSL'), IoError
+   */
+  constructor(addr?: string, port?: number, protocol?: Protocol, outAddr?: [string, number], options?: MeshSocketOptions);
+  /** This node's ID (base58). */
+  readonly id: string;
+  /** The bound port. */
+  readonly port: number;
+  readonly addr: [string, number];
+  readonly outAddr: [string, number];
+  readonly protocol: Protocol;
+  /** 'Nominal' while open, 'Closed' after close(). */
+  readonly status: 'Nominal' | 'Closed';
+  /** True once close() was called. */
+  readonly closed: boolean;
+  /** Handshaken peers keyed by ID. */
+  readonly routingTable: Map<string, Peer>;
+  /** IDs of the peers this node dialled. */
+  readonly outgoing: string[];
+  /** IDs of the peers that dialled this node. */
+  readonly incoming: string[];
+
+  /** Dials addr:port; returns at once (listen for 'connect'). */
+  connect(addr: string, port: number): this;
+  /**
+   * Broadcasts one message. Resolves once the node accepted it (at once unless it pushes
+   * back); ignoring the Promise is safe.
+   */
+  send(...packets: Packet[]): Promise<void>;
+  /** Sends one message to a connected peer only. @throws UnknownPeer */
+  whisper(peerId: string, ...packets: Packet[]): void;
+  /** The oldest queued Message, or undefined. */
+  recv(): Message | undefined;
+  /** Up to `quantity` queued Messages (maybe none). */
+  recv(quantity: number): Message[];
+  /** The next Message, or null after `timeoutMs` (omitted: no limit) or when the socket closes. */
+  recvAsync(timeoutMs?: number): Promise<Message | null>;
+  peers(): Peer[];
+  stats(): MeshStats;
+  /** Stops the node; resolves when its threads are gone and its port is free. Idempotent. */
+  close(): Promise<void>;
+
+  on<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
+  once<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
+  off<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
+  addListener<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
+  removeListener<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
+  emit<E extends keyof MeshSocketEvents>(event: E, ...args: MeshSocketEvents[E]): boolean;
+}

@@ -1,12 +1,14 @@
 'use strict';
 // rs2p: the p2p protocol 0.7 (py2p / js2p compatible), implemented in Rust, for Node.
-// This release wraps the wire codec (protocol IDs and frames). The shared library is
-// loaded on first use; loadLibrary() does it up front and returns where it came from.
+// The mesh network (MeshSocket, Message, Protocol) and the wire codec (protocol IDs and
+// frames). The shared library is loaded on first use; loadLibrary() does it up front and
+// returns where it came from.
 
 const errors = require('./lib/errors');
 const flags = require('./lib/flags');
 const wire = require('./lib/wire');
 const library = require('./lib/library');
+const mesh = require('./lib/mesh');
 
 /** Finds, loads and version-checks librs2p now; returns its path. */
 function loadLibrary() {
@@ -21,6 +23,10 @@ module.exports = {
   encodeFrame: wire.encodeFrame,
   decodeFrame: wire.decodeFrame,
   decodeMessage: wire.decodeMessage,
+  MeshSocket: mesh.MeshSocket,
+  Message: mesh.Message,
+  Protocol: mesh.Protocol,
+  defaultProtocol: mesh.defaultProtocol,
   flags,
   errors,
   ...errors,

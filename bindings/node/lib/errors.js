@@ -17,9 +17,11 @@ class Rs2pError extends Error {
 class UsageError extends Rs2pError {}
 class WireError extends Rs2pError {}
 class BadMsgpack extends WireError {}
+/** A mesh node's operation failed: its sockets, its state, or its peers. */
+class MeshError extends Rs2pError {}
 
 const byStatus = new Map();
-const classes = { Rs2pError, UsageError, WireError, BadMsgpack };
+const classes = { Rs2pError, UsageError, WireError, BadMsgpack, MeshError };
 
 function define(name, parent, status) {
   // A named class per status, so `err instanceof Truncated` and `err.name` both work.
@@ -49,6 +51,15 @@ define('LengthOverflow', BadMsgpack, 20);
 define('BadMessageShape', WireError, 21);
 define('BadBase58', WireError, 22);
 define('UnknownCompression', WireError, 23);
+define('IoError', MeshError, 30);
+define('AddressInUse', MeshError, 31);
+define('Closed', MeshError, 32);
+define('WouldBlock', MeshError, 33);
+define('Timeout', MeshError, 34);
+define('UnknownPeer', MeshError, 35);
+define('Unsupported', UsageError, 36);
+define('NotBytes', UsageError, 37);
+define('InvalidMsgpackArgument', UsageError, 38);
 
 /** The exception for a non-zero status; unknown codes (a newer library) give Rs2pError. */
 function errorForStatus(status, detail) {

@@ -1,8 +1,10 @@
 'use strict';
-// Finding, loading and declaring librs2p (private to the package). The only file that
-// touches koffi: every C function is declared once here, and calls returning an
-// rs2p_status go through `call`, which turns a failure into an rs2p error class with the
-// library's detail. koffi pointers (BigInt, untyped) never leave this file.
+// Finding, loading and declaring librs2p (private to the package). With native-mesh.js
+// (which declares the mesh functions on `handle`, lazily, so a library built before the
+// mesh API still serves the codec) the only file that touches koffi: the codec functions
+// are declared once here, and calls returning an rs2p_status go through `call`, which
+// turns a failure into an rs2p error class with the library's detail. koffi pointers
+// (BigInt, untyped) never leave these two files.
 //
 // Lookup order, first hit wins:
 //   1. RS2P_LIBRARY (if set but wrong, loading fails rather than picking another copy);
@@ -104,6 +106,7 @@ class Library {
     } catch (err) {
       throw new errors.LibraryLoadError(`cannot load librs2p from ${file}: ${err.message}\n${BUILD_HINT}`);
     }
+    this.handle = handle;
     this.fn = {};
     for (const [name, prototype] of Object.entries(PROTOTYPES)) {
       try {

@@ -153,4 +153,4 @@ function decodeMessage(frame) {
   return unpackMessage(packed, id);
 }
 
-module.exports = { libraryVersion, protocolId, encodeFrame, decodeFrame, decodeMessage, unpackMessage };
+module.exports = { libraryVersion, protocolId, encodeFrame, decodeFrame, decodeMessage, unpackMessage, binToBuffer };
