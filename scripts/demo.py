@@ -115,8 +115,9 @@ class Demo:
     def start(self, node: Node, connect: Optional[int]) -> None:
         cmd = command_for(node.kind, self.c_node)
         cmd += ["--name", node.name, "--port", "0", "--expect", str(len(self.nodes) - 1)]
-        # The nodes' own timeout is the time left, so they stop by themselves in time.
-        cmd += ["--timeout", f"{max(1.0, self.remaining()):.1f}"]
+        # The nodes' own timeout is the time left (whole seconds: the C node's parser may
+        # take no fraction), so they stop by themselves in time.
+        cmd += ["--timeout", str(max(1, int(self.remaining())))]
         if connect is not None:
             cmd += ["--connect", f"127.0.0.1:{connect}"]
         if node.kind in KNOWS_STAY:
