@@ -28,10 +28,157 @@
 #define RS2P_MESSAGE_ID_LEN 32
 
 /**
+ * Flag of rs2p_mesh_set_callback: messages given to the callback are not also queued for
+ * rs2p_mesh_recv.
+ */
+#define RS2P_CALLBACK_CONSUME_MESSAGES 1
+
+/**
+ * Size of `rs2p_mesh_stats.dropped`: room for drop reasons added later (unused entries are 0).
+ */
+#define RS2P_DROP_REASONS 32
+
+/**
+ * What happened, in `rs2p_event.kind`.
+ */
+enum rs2p_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A peer completed its handshake (`peer_id` set, `message` NULL).
+   */
+  RS2P_EVENT_CONNECT = 1,
+  /**
+   * A handshaken peer went away (`peer_id` set, `message` NULL).
+   */
+  RS2P_EVENT_DISCONNECT = 2,
+  /**
+   * A broadcast or whisper arrived (`message` set, `peer_id` is its sender).
+   */
+  RS2P_EVENT_MESSAGE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rs2p_event_kind rs2p_event_kind;
+#else
+typedef int32_t rs2p_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A running mesh node (opaque; start with rs2p_mesh_new, free with rs2p_mesh_free).
+ */
+typedef struct rs2p_mesh rs2p_mesh;
+
+/**
+ * Settings for a mesh node (opaque; create with rs2p_mesh_config_new, free with
+ * rs2p_mesh_config_free). Not thread-safe: fill it in from one thread at a time.
+ */
+typedef struct rs2p_mesh_config rs2p_mesh_config;
+
+/**
+ * A received message (opaque). From rs2p_mesh_recv or rs2p_message_clone it belongs to the
+ * caller (free it with rs2p_message_free); in a callback's event it belongs to rs2p and lives
+ * only during the call. Read-only, so any number of threads may read it at once.
+ */
+typedef struct rs2p_message rs2p_message;
+
+/**
+ * The handshaken peers of a node at one moment (opaque; free with rs2p_peer_list_free).
+ * Read-only, so any number of threads may read it at once.
+ */
+typedef struct rs2p_peer_list rs2p_peer_list;
+
+/**
  * Result of an rs2p call: `RS2P_OK` (0) on success, one of the `RS2P_ERR_*` codes otherwise.
  * `rs2p_status_str` names a code; `rs2p_last_error` gives the detail of the last failure.
  */
 typedef int32_t rs2p_status;
+
+/**
+ * One byte string: `len` bytes at `ptr` (NULL is allowed when `len` is 0).
+ */
+typedef struct rs2p_bytes {
+  const uint8_t *ptr;
+  size_t len;
+} rs2p_bytes;
+
+/**
+ * One event given to a callback. It and everything it points to (`peer_id`, `message` and
+ * the message's data) are valid only during the callback call: copy what you need, or keep
+ * the message with rs2p_message_clone.
+ */
+typedef struct rs2p_event {
+  /**
+   * What happened (an int32_t in C).
+   */
+  rs2p_event_kind kind;
+  /**
+   * The peer's ID (base58 text, NUL-terminated): the one connected or disconnected, or the
+   * message's sender.
+   */
+  const char *peer_id;
+  /**
+   * The message for RS2P_EVENT_MESSAGE, NULL otherwise.
+   */
+  const struct rs2p_message *message;
+} rs2p_event;
+
+/**
+ * A callback: `userdata` is the pointer given to rs2p_mesh_set_callback; `ev` is valid only
+ * during the call.
+ */
+typedef void (*rs2p_event_cb)(void *userdata, const struct rs2p_event *ev);
+
+/**
+ * Frees the user data of a callback once it can no longer be called.
+ */
+typedef void (*rs2p_userdata_free)(void *userdata);
+
+/**
+ * A node's counters, filled in by rs2p_mesh_stats_get.
+ */
+typedef struct rs2p_mesh_stats {
+  /**
+   * Frames received.
+   */
+  uint64_t frames_in;
+  /**
+   * Frames sent.
+   */
+  uint64_t frames_out;
+  /**
+   * Bytes received.
+   */
+  uint64_t bytes_in;
+  /**
+   * Bytes sent.
+   */
+  uint64_t bytes_out;
+  /**
+   * Broadcast frames forwarded to other peers (one per peer it went to).
+   */
+  uint64_t relayed;
+  /**
+   * Messages handed to the user (queue or callback).
+   */
+  uint64_t delivered;
+  /**
+   * Messages waiting for rs2p_mesh_recv.
+   */
+  uint64_t queue_len;
+  /**
+   * Open connections still waiting for their handshake.
+   */
+  uint64_t pending;
+  /**
+   * Frames, messages and connections dropped, indexed by drop reason (see
+   * rs2p_drop_reason_str).
+   */
+  uint64_t dropped[RS2P_DROP_REASONS];
+} rs2p_mesh_stats;
 
 /**
  * Success.
@@ -133,6 +280,51 @@ typedef int32_t rs2p_status;
  */
 #define RS2P_ERR_UNKNOWN_COMPRESSION 23
 
+/**
+ * An operating-system error (a socket, a thread, a failed dial); the detail says which.
+ */
+#define RS2P_ERR_IO 30
+
+/**
+ * The address to listen on is already taken by another socket.
+ */
+#define RS2P_ERR_ADDR_IN_USE 31
+
+/**
+ * The node is closed; create a new one.
+ */
+#define RS2P_ERR_CLOSED 32
+
+/**
+ * The node is pushing back (its write buffers are full) and the call was asked not to wait.
+ */
+#define RS2P_ERR_WOULD_BLOCK 33
+
+/**
+ * The call did not complete, or nothing arrived, within its timeout.
+ */
+#define RS2P_ERR_TIMEOUT 34
+
+/**
+ * No connected (handshaken) peer has that ID.
+ */
+#define RS2P_ERR_UNKNOWN_PEER 35
+
+/**
+ * A feature this build does not offer (for example "SSL" encryption).
+ */
+#define RS2P_ERR_UNSUPPORTED 36
+
+/**
+ * A packet asked for as bytes is another msgpack type (read it with the msgpack accessor).
+ */
+#define RS2P_ERR_NOT_BYTES 37
+
+/**
+ * msgpack bytes passed in by the caller do not decode, or are not one array.
+ */
+#define RS2P_ERR_INVALID_MSGPACK_ARGUMENT 38
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -213,6 +405,451 @@ rs2p_status rs2p_frame_encode(const uint8_t *packed, size_t packed_len, uint8_t 
  * `packed_len` and `consumed` must point to writable size_t variables.
  */
 rs2p_status rs2p_frame_decode(const uint8_t *frame, size_t frame_len, uint8_t *packed_out, size_t packed_cap, size_t *packed_len, uint8_t *id_out, size_t *consumed);
+
+/**
+ * Creates a config with the defaults: listen on 127.0.0.1 port 0 (a free port), advertise the
+ * bind address and the bound port, subnet "" and encryption "Plaintext" (py2p's and js2p's
+ * default protocol), max_outgoing 4, 16 MiB frame and decompressed limits, a receive queue
+ * of 65536 messages, 30 s for a new connection's handshake. Free it with
+ * rs2p_mesh_config_free. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `out` must point to a writable `rs2p_mesh_config *`.
+ */
+rs2p_status rs2p_mesh_config_new(struct rs2p_mesh_config **out);
+
+/**
+ * Sets the address to listen on: `host` ("127.0.0.1", "0.0.0.0" for every interface...) and
+ * `port` (0 picks a free one; rs2p_mesh_port tells which). Unless rs2p_mesh_config_set_out_addr
+ * says otherwise, peers are told to dial this host (this machine's LAN address for
+ * "0.0.0.0") and the bound port. Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_UTF8_ARGUMENT,
+ * RS2P_ERR_INVALID_ARGUMENT (empty host).
+ *
+ * # Safety
+ * `cfg` must be a live config; `host` a NUL-terminated string.
+ */
+rs2p_status rs2p_mesh_config_set_bind(struct rs2p_mesh_config *cfg, const char *host, uint16_t port);
+
+/**
+ * Sets the address other nodes are told to dial (for a node behind NAT or bound to
+ * "0.0.0.0"). It is also part of the node ID. `port` must not be 0. Errors:
+ * RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_UTF8_ARGUMENT, RS2P_ERR_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `cfg` must be a live config; `host` a NUL-terminated string.
+ */
+rs2p_status rs2p_mesh_config_set_out_addr(struct rs2p_mesh_config *cfg, const char *host, uint16_t port);
+
+/**
+ * Sets the protocol: `subnet` (any text, "" by default; nodes with another subnet refuse
+ * this one) and `encryption` ("Plaintext"; "SSL" is accepted here but rs2p_mesh_new then
+ * fails with RS2P_ERR_UNSUPPORTED in this build). Errors: RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_INVALID_UTF8_ARGUMENT.
+ *
+ * # Safety
+ * `cfg` must be a live config; `subnet` and `encryption` NUL-terminated strings.
+ */
+rs2p_status rs2p_mesh_config_set_protocol(struct rs2p_mesh_config *cfg, const char *subnet, const char *encryption);
+
+/**
+ * Sets how many peers the node dials on its own from the peer lists it learns (default 4;
+ * 0 dials only what rs2p_mesh_connect asks for). Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `cfg` must be a live config.
+ */
+rs2p_status rs2p_mesh_config_set_max_outgoing(struct rs2p_mesh_config *cfg, uint32_t n);
+
+/**
+ * Sets the largest frame body a peer may send and the largest size a compressed body may
+ * expand to, in bytes (both 16 MiB by default). Larger frames are dropped and counted (see
+ * rs2p_mesh_stats). Both must be at least 64 bytes. Errors: RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `cfg` must be a live config.
+ */
+rs2p_status rs2p_mesh_config_set_limits(struct rs2p_mesh_config *cfg, uint64_t max_frame_len, uint64_t max_decompressed_len);
+
+/**
+ * Sets how many received messages wait for rs2p_mesh_recv (default 65536). When the queue is
+ * full newly arrived messages are dropped and counted as "queue_full". 0 means messages go
+ * to the callback only. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `cfg` must be a live config.
+ */
+rs2p_status rs2p_mesh_config_set_queue_capacity(struct rs2p_mesh_config *cfg, uint64_t messages);
+
+/**
+ * Sets how many seconds a new connection has to complete its handshake before it is closed
+ * (default 30; at least 1). Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_ARGUMENT.
+ *
+ * # Safety
+ * `cfg` must be a live config.
+ */
+rs2p_status rs2p_mesh_config_set_handshake_timeout(struct rs2p_mesh_config *cfg, uint32_t seconds);
+
+/**
+ * Frees a config. NULL is accepted and does nothing. Nodes started from it are unaffected.
+ *
+ * # Safety
+ * `cfg` must be NULL or a config from rs2p_mesh_config_new not freed yet.
+ */
+void rs2p_mesh_config_free(struct rs2p_mesh_config *cfg);
+
+/**
+ * Starts a node: binds its listening socket, derives its ID and starts its I/O and
+ * dispatcher threads. `cfg` may be NULL for the defaults (see rs2p_mesh_config_new); it is
+ * not consumed and may be freed at once. On success `*out` is the node; free it with
+ * rs2p_mesh_free. Errors: RS2P_ERR_NULL_ARGUMENT (`out`), RS2P_ERR_ADDR_IN_USE,
+ * RS2P_ERR_UNSUPPORTED ("SSL"), RS2P_ERR_INVALID_ARGUMENT (unknown encryption, empty host),
+ * RS2P_ERR_IO.
+ *
+ * # Safety
+ * `cfg` must be NULL or a live config; `out` must point to a writable `rs2p_mesh *`.
+ */
+rs2p_status rs2p_mesh_new(const struct rs2p_mesh_config *cfg, struct rs2p_mesh **out);
+
+/**
+ * Writes the node's ID (base58 text, as py2p shows it) into `out` with a terminating NUL, and
+ * its length without the NUL into `*out_len`. Pass NULL and 0 to ask for the size:
+ * RS2P_ERR_BUFFER_TOO_SMALL sets `*out_len` to the ID's length (`*out_len + 1` bytes are
+ * needed) and leaves `out` untouched. Works on a closed node too.
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_BUFFER_TOO_SMALL.
+ *
+ * # Safety
+ * `mesh` must be a live node; `out` writable for `out_cap` bytes; `out_len` a writable size_t.
+ */
+rs2p_status rs2p_mesh_id(const struct rs2p_mesh *mesh, char *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Writes the port the node listens on (the one picked when configured with port 0) to
+ * `*out`. Works on a closed node too. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `mesh` must be a live node; `out` a writable uint16_t.
+ */
+rs2p_status rs2p_mesh_port(const struct rs2p_mesh *mesh, uint16_t *out);
+
+/**
+ * Starts dialling `host:port` and returns at once. The handshake follows in the background:
+ * an RS2P_EVENT_CONNECT event or rs2p_mesh_peers shows the new peer; a dial that fails is
+ * not reported. Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_UTF8_ARGUMENT,
+ * RS2P_ERR_INVALID_ARGUMENT (empty host, port 0), RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `mesh` must be a live node; `host` a NUL-terminated string.
+ */
+rs2p_status rs2p_mesh_connect(struct rs2p_mesh *mesh, const char *host, uint16_t port);
+
+/**
+ * Broadcasts one message to the whole network; its packets are the `count` byte strings of
+ * `packets` (each sent as msgpack bin; NULL is allowed when `count` is 0). `timeout_ms` says
+ * what to do while the node pushes back (its write buffers are full): 0 fail at once with
+ * RS2P_ERR_WOULD_BLOCK, > 0 wait up to that many milliseconds then RS2P_ERR_TIMEOUT, -1 wait
+ * as long as needed. Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_ARGUMENT (timeout below
+ * -1), RS2P_ERR_WOULD_BLOCK, RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `mesh` must be a live node; `packets` readable for `count` items, each `ptr` readable for
+ * its `len` bytes.
+ */
+rs2p_status rs2p_mesh_send(struct rs2p_mesh *mesh, const struct rs2p_bytes *packets, size_t count, int32_t timeout_ms);
+
+/**
+ * Broadcasts one message with an explicit sub-flag (0x00, broadcast, is the usual one; py2p
+ * lets users pick others) and packets given as one msgpack array of any values (`len` bytes
+ * at `packets`). `timeout_ms` as for rs2p_mesh_send. Note that rs2p and py2p receivers hand
+ * their users sub-flags 0x00 and 0x02 only. Errors: those of rs2p_mesh_send and
+ * RS2P_ERR_INVALID_MSGPACK_ARGUMENT.
+ *
+ * # Safety
+ * `mesh` must be a live node; `packets` readable for `len` bytes.
+ */
+rs2p_status rs2p_mesh_send_msgpack(struct rs2p_mesh *mesh, uint8_t sub_flag, const uint8_t *packets, size_t len, int32_t timeout_ms);
+
+/**
+ * Sends one message to a connected peer only (`peer_id`: its ID as base58 text); packets as
+ * for rs2p_mesh_send. Waits while the node pushes back (up to 10 s, then RS2P_ERR_TIMEOUT).
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_UTF8_ARGUMENT, RS2P_ERR_UNKNOWN_PEER (not
+ * a handshaken neighbour), RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `mesh` must be a live node; `peer_id` a NUL-terminated string; `packets` as for
+ * rs2p_mesh_send.
+ */
+rs2p_status rs2p_mesh_whisper(struct rs2p_mesh *mesh, const char *peer_id, const struct rs2p_bytes *packets, size_t count);
+
+/**
+ * Whispers with an explicit sub-flag (0x02, whisper, is the usual one), packets given as one
+ * msgpack array of any values. Errors: those of rs2p_mesh_whisper and
+ * RS2P_ERR_INVALID_MSGPACK_ARGUMENT.
+ *
+ * # Safety
+ * `mesh` must be a live node; `peer_id` a NUL-terminated string; `packets` readable for
+ * `len` bytes.
+ */
+rs2p_status rs2p_mesh_whisper_msgpack(struct rs2p_mesh *mesh, const char *peer_id, uint8_t sub_flag, const uint8_t *packets, size_t len);
+
+/**
+ * Takes the oldest received message (broadcast or whisper) into `*out`; free it with
+ * rs2p_message_free. `timeout_ms`: 0 do not wait, > 0 wait up to that many milliseconds, -1
+ * wait as long as needed. Errors: RS2P_ERR_TIMEOUT (nothing arrived in time),
+ * RS2P_ERR_CLOSED (the node is closed, also when that happens during the wait),
+ * RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_ARGUMENT (timeout below -1).
+ *
+ * # Safety
+ * `mesh` must be a live node; `out` must point to a writable `rs2p_message *`.
+ */
+rs2p_status rs2p_mesh_recv(struct rs2p_mesh *mesh, int32_t timeout_ms, struct rs2p_message **out);
+
+/**
+ * Writes the detail of the last failed call on this node (any thread's call, so it works
+ * where the thread-local rs2p_last_error is out of reach, such as worker threads) into `out`
+ * with a NUL, and its length into `*out_len`; "" if no call on the node failed yet. Pass NULL
+ * and 0 to ask for the size (RS2P_ERR_BUFFER_TOO_SMALL sets `*out_len`). Works on a closed
+ * node too. Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_BUFFER_TOO_SMALL (not recorded as the
+ * node's last error, so a size query keeps the detail).
+ *
+ * # Safety
+ * `mesh` must be a live node; `out` writable for `out_cap` bytes; `out_len` a writable size_t.
+ */
+rs2p_status rs2p_mesh_last_error(const struct rs2p_mesh *mesh, char *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Stops the node: closes every connection and the listening socket and stops its threads;
+ * when it returns the port is free. Idempotent (a second call returns RS2P_OK). Safe from
+ * inside a callback (the dispatcher thread then ends when the callback returns). The
+ * callback's `userdata_free` runs once no callback call is in progress. Afterwards the node's
+ * calls return RS2P_ERR_CLOSED, except rs2p_mesh_id, rs2p_mesh_port, rs2p_mesh_stats_get,
+ * rs2p_mesh_last_error and rs2p_mesh_free. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `mesh` must be a live node.
+ */
+rs2p_status rs2p_mesh_close(struct rs2p_mesh *mesh);
+
+/**
+ * Closes the node if needed (see rs2p_mesh_close) and frees it. NULL is accepted and does
+ * nothing. Messages received from the node stay valid (replying to them then fails with
+ * RS2P_ERR_CLOSED). Do not call it while another thread still uses `mesh`.
+ *
+ * # Safety
+ * `mesh` must be NULL or a node from rs2p_mesh_new not freed yet.
+ */
+void rs2p_mesh_free(struct rs2p_mesh *mesh);
+
+/**
+ * The sender's ID (base58 text, NUL-terminated); "" for NULL. Lives as long as the message.
+ *
+ * # Safety
+ * `msg` must be NULL or a live message.
+ */
+const char *rs2p_message_sender(const struct rs2p_message *msg);
+
+/**
+ * When the message was sent: seconds since the Unix epoch by the sender's clock; 0 for NULL.
+ *
+ * # Safety
+ * `msg` must be NULL or a live message.
+ */
+int64_t rs2p_message_time(const struct rs2p_message *msg);
+
+/**
+ * The message ID: RS2P_MESSAGE_ID_LEN (32) bytes, the SHA-256 of the packed message; NULL
+ * for NULL. Lives as long as the message.
+ *
+ * # Safety
+ * `msg` must be NULL or a live message.
+ */
+const uint8_t *rs2p_message_id(const struct rs2p_message *msg);
+
+/**
+ * The main flag the message came with (0x00 broadcast, 0x02 whisper); 0 for NULL.
+ *
+ * # Safety
+ * `msg` must be NULL or a live message.
+ */
+uint8_t rs2p_message_type(const struct rs2p_message *msg);
+
+/**
+ * The message's sub-flag (0x00 broadcast, 0x02 whisper); 0 for NULL.
+ *
+ * # Safety
+ * `msg` must be NULL or a live message.
+ */
+uint8_t rs2p_message_subflag(const struct rs2p_message *msg);
+
+/**
+ * How many packets the message carries (after its sub-flag); 0 for NULL.
+ *
+ * # Safety
+ * `msg` must be NULL or a live message.
+ */
+size_t rs2p_message_packet_count(const struct rs2p_message *msg);
+
+/**
+ * Points `*ptr` and `*len` at the bytes of packet `index` (0-based): a msgpack bin's bytes or
+ * a str's UTF-8 bytes (not NUL-terminated). They live as long as the message.
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_INVALID_ARGUMENT (index not below
+ * rs2p_message_packet_count), RS2P_ERR_NOT_BYTES (another msgpack type: read it with
+ * rs2p_message_packets_msgpack).
+ *
+ * # Safety
+ * `msg` must be a live message; `ptr` and `len` writable.
+ */
+rs2p_status rs2p_message_packet(const struct rs2p_message *msg, size_t index, const uint8_t **ptr, size_t *len);
+
+/**
+ * Points `*ptr` and `*len` at all the packets (after the sub-flag) as one msgpack array
+ * (bin stays bin, str stays str). The bytes live as long as the message.
+ * Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `msg` must be a live message; `ptr` and `len` writable.
+ */
+rs2p_status rs2p_message_packets_msgpack(const struct rs2p_message *msg, const uint8_t **ptr, size_t *len);
+
+/**
+ * Sends the byte-string packets back to the message's sender: a whisper if it is a
+ * neighbour, else through the protocol's request/response flow. Works from a callback too.
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_TIMEOUT (the node pushed back for 10 s),
+ * RS2P_ERR_CLOSED (the node is closed or freed).
+ *
+ * # Safety
+ * `msg` must be a live message; `packets` as for rs2p_mesh_send.
+ */
+rs2p_status rs2p_message_reply(const struct rs2p_message *msg, const struct rs2p_bytes *packets, size_t count);
+
+/**
+ * As rs2p_message_reply, with the packets given as one msgpack array of any values.
+ * Errors: those of rs2p_message_reply and RS2P_ERR_INVALID_MSGPACK_ARGUMENT.
+ *
+ * # Safety
+ * `msg` must be a live message; `packets` readable for `len` bytes.
+ */
+rs2p_status rs2p_message_reply_msgpack(const struct rs2p_message *msg, const uint8_t *packets, size_t len);
+
+/**
+ * Copies a message into `*out`, owned by the caller (free it with rs2p_message_free); the
+ * way to keep a message given to a callback. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `msg` must be a live message; `out` must point to a writable `rs2p_message *`.
+ */
+rs2p_status rs2p_message_clone(const struct rs2p_message *msg, struct rs2p_message **out);
+
+/**
+ * Frees a message from rs2p_mesh_recv or rs2p_message_clone. NULL is accepted and does
+ * nothing. Never free the message of a callback's event.
+ *
+ * # Safety
+ * `msg` must be NULL or a caller-owned message not freed yet.
+ */
+void rs2p_message_free(struct rs2p_message *msg);
+
+/**
+ * Sets the node's callback for connects, disconnects and messages, replacing any previous one
+ * (whose `userdata_free` then runs, once no call of it is in progress). `cb` NULL removes the
+ * callback. `flags`: 0, or RS2P_CALLBACK_CONSUME_MESSAGES to keep the messages given to the
+ * callback out of the rs2p_mesh_recv queue.
+ *
+ * The callback runs on the node's dispatcher thread (never the I/O thread), one event at a
+ * time, in the order they happened. It may call any rs2p function, blocking ones and
+ * rs2p_mesh_close included (not rs2p_mesh_free). `ev` and everything it points to are valid
+ * only during the call.
+ *
+ * With a non-NULL `cb`, rs2p takes charge of `userdata`: `userdata_free` (may be NULL) runs
+ * exactly once with it — when the callback is replaced or removed, when the node is closed,
+ * or at once if this call fails — and never while a call of `cb` is in progress; it may run
+ * on any thread. With `cb` NULL, `userdata` and `userdata_free` are ignored.
+ * Errors: RS2P_ERR_NULL_ARGUMENT (`mesh`), RS2P_ERR_INVALID_ARGUMENT (unknown flag bits),
+ * RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `mesh` must be a live node; `cb` and `userdata_free` valid functions or NULL; `userdata`
+ * usable from other threads as the callback needs.
+ */
+rs2p_status rs2p_mesh_set_callback(struct rs2p_mesh *mesh, rs2p_event_cb cb, void *userdata, rs2p_userdata_free userdata_free, uint32_t flags);
+
+/**
+ * Writes a snapshot of the node's handshaken peers to `*out`; free it with
+ * rs2p_peer_list_free. Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `mesh` must be a live node; `out` must point to a writable `rs2p_peer_list *`.
+ */
+rs2p_status rs2p_mesh_peers(const struct rs2p_mesh *mesh, struct rs2p_peer_list **out);
+
+/**
+ * How many peers the list holds; 0 for NULL.
+ *
+ * # Safety
+ * `list` must be NULL or a live peer list.
+ */
+size_t rs2p_peer_list_len(const struct rs2p_peer_list *list);
+
+/**
+ * Peer `index`'s ID (base58 text, NUL-terminated), living as long as the list; NULL if
+ * `list` is NULL or `index` is out of range.
+ *
+ * # Safety
+ * `list` must be NULL or a live peer list.
+ */
+const char *rs2p_peer_list_id(const struct rs2p_peer_list *list, size_t index);
+
+/**
+ * The host peer `index` advertised (where it accepts connections), living as long as the
+ * list; NULL if `list` is NULL or `index` is out of range.
+ *
+ * # Safety
+ * `list` must be NULL or a live peer list.
+ */
+const char *rs2p_peer_list_host(const struct rs2p_peer_list *list, size_t index);
+
+/**
+ * The port peer `index` advertised; 0 if `list` is NULL or `index` is out of range.
+ *
+ * # Safety
+ * `list` must be NULL or a live peer list.
+ */
+uint16_t rs2p_peer_list_port(const struct rs2p_peer_list *list, size_t index);
+
+/**
+ * 1 if this node dialled peer `index`, 0 if the peer dialled it; -1 if `list` is NULL or
+ * `index` is out of range.
+ *
+ * # Safety
+ * `list` must be NULL or a live peer list.
+ */
+int32_t rs2p_peer_list_outgoing(const struct rs2p_peer_list *list, size_t index);
+
+/**
+ * Frees a peer list. NULL is accepted and does nothing.
+ *
+ * # Safety
+ * `list` must be NULL or a list from rs2p_mesh_peers not freed yet.
+ */
+void rs2p_peer_list_free(struct rs2p_peer_list *list);
+
+/**
+ * Writes the node's counters to `*out`. Works on a closed node too (the final counts).
+ * Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `mesh` must be a live node; `out` must point to a writable rs2p_mesh_stats.
+ */
+rs2p_status rs2p_mesh_stats_get(const struct rs2p_mesh *mesh, struct rs2p_mesh_stats *out);
+
+/**
+ * The name of drop reason `reason` (an index of rs2p_mesh_stats.dropped): "frame_too_large",
+ * "decompressed_too_large", "bad_checksum", "bad_msgpack", "bad_message_shape",
+ * "wrong_protocol", "handshake_timeout", "stale_partial_frame", "duplicate_connection",
+ * "expired", "duplicate", "unknown_flag", "slow_peer", "peer_closed", "queue_full",
+ * "too_many_pending"; "" for a number with no reason. Static text; never NULL, never freed.
+ */
+const char *rs2p_drop_reason_str(uint32_t reason);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -111,6 +111,12 @@ impl MeshNodeConfig {
         self
     }
 
+    /// Seconds a new connection has to complete its handshake before it is closed.
+    pub fn handshake_timeout_s(mut self, seconds: u64) -> Self {
+        self.handshake_timeout_s = seconds;
+        self
+    }
+
     pub fn recv_queue_capacity(mut self, n: usize) -> Self {
         self.recv_queue_capacity = n;
         self

@@ -9,6 +9,7 @@ pub enum NodeEvent {
     Connected { peer: String },
     /// A handshaken peer went away.
     Disconnected { peer: String },
-    /// A message arrived (it is also in the `recv` queue, unless that was full).
+    /// A message arrived (it is also in the `recv` queue, unless that was full or a
+    /// consuming callback took it).
     Message(Message),
 }

@@ -34,7 +34,16 @@ pub enum SendMode {
     NoWait,
 }
 
-type Callback = Arc<dyn Fn(&MeshNode, &NodeEvent) + Send + Sync>;
+/// A registered callback. A consuming one returns true for a message it takes: that message
+/// is then not queued for `recv` (see [`MeshNode::on_event_consuming`]).
+#[derive(Clone)]
+enum Callback {
+    Observe(Arc<ObserveFn>),
+    Consume(Arc<ConsumeFn>),
+}
+
+type ObserveFn = dyn Fn(&MeshNode, &NodeEvent) + Send + Sync;
+type ConsumeFn = dyn Fn(&MeshNode, &NodeEvent) -> bool + Send + Sync;
 
 /// A running mesh node. Cheap to clone (all clones are the same node); `Send + Sync`; every
 /// method may be called from any thread, callbacks included. The node closes on
@@ -180,6 +189,23 @@ impl MeshNode {
         }
     }
 
+    /// Starts dialling `host:port` and returns at once, without waiting for the TCP connection
+    /// (a failed dial is not reported; a `Connected` event or `peers()` shows success).
+    pub fn connect_in_background(&self, host: &str, port: u16) -> Result<()> {
+        if host.is_empty() || port == 0 {
+            return Err(Error::InvalidArgument(format!(
+                "cannot connect to {host:?} port {port}: give a host and a non-zero port"
+            )));
+        }
+        // The answer's receiver is dropped: the I/O thread ignores a failed answer.
+        let (done, _ignored) = crossbeam_channel::bounded(1);
+        self.submit(Command::Connect {
+            host: host.to_owned(),
+            port,
+            done,
+        })
+    }
+
     /// Broadcasts one message to the whole network, waiting up to the configured send
     /// timeout for room.
     pub fn send<P: IntoPacket>(&self, packets: impl IntoIterator<Item = P>) -> Result<()> {
@@ -192,20 +218,31 @@ impl MeshNode {
         packets: impl IntoIterator<Item = P>,
         mode: SendMode,
     ) -> Result<()> {
-        self.broadcast_many(vec![collect_packets(packets)], mode)
+        self.broadcast_many(flags::sub::BROADCAST, vec![collect_packets(packets)], mode)
+    }
+
+    /// Broadcasts one message `[sub_flag, packets...]` with a sub-flag of the caller's choice
+    /// (`send_with` uses `flags::sub::BROADCAST`; py2p lets users pick others).
+    pub fn send_sub_flag(&self, sub_flag: u8, packets: Vec<Value>, mode: SendMode) -> Result<()> {
+        self.broadcast_many(sub_flag, vec![packets], mode)
     }
 
     /// Broadcasts many messages with one hand-over to the I/O thread (the fast path for bulk
     /// sends): each item is the packets of one message.
     pub fn send_many(&self, messages: Vec<Vec<Value>>, mode: SendMode) -> Result<()> {
-        self.broadcast_many(messages, mode)
+        self.broadcast_many(flags::sub::BROADCAST, messages, mode)
     }
 
-    fn broadcast_many(&self, messages: Vec<Vec<Value>>, mode: SendMode) -> Result<()> {
+    fn broadcast_many(
+        &self,
+        sub_flag: u8,
+        messages: Vec<Vec<Value>>,
+        mode: SendMode,
+    ) -> Result<()> {
         let cost = messages.iter().map(|m| estimated_size(m)).sum();
         self.wait_for_room(mode)?;
         self.submit(Command::Broadcast {
-            sub_flag: flags::sub::BROADCAST,
+            sub_flag,
             messages,
             cost,
         })
@@ -217,13 +254,18 @@ impl MeshNode {
         peer_id: &str,
         packets: impl IntoIterator<Item = P>,
     ) -> Result<()> {
-        let packets = collect_packets(packets);
+        self.whisper_sub_flag(peer_id, flags::sub::WHISPER, collect_packets(packets))
+    }
+
+    /// Whispers `[sub_flag, packets...]` to a connected peer, with a sub-flag of the caller's
+    /// choice (`whisper` uses `flags::sub::WHISPER`).
+    pub fn whisper_sub_flag(&self, peer_id: &str, sub_flag: u8, packets: Vec<Value>) -> Result<()> {
         let cost = estimated_size(&packets);
         self.wait_for_room(SendMode::Block(self.inner.config.send_timeout))?;
         let (done, answer) = crossbeam_channel::bounded(1);
         self.submit(Command::Whisper {
             peer: peer_id.as_bytes().to_vec(),
-            sub_flag: flags::sub::WHISPER,
+            sub_flag,
             packets,
             cost,
             done,
@@ -275,6 +317,8 @@ impl MeshNode {
     pub fn stats(&self) -> NodeStats {
         let inner = &self.inner;
         let mut mesh = inner.shared.stats.lock().clone();
+        let handshaken = inner.shared.peers.read().len();
+        let connections = inner.shared.connections.load(Ordering::Relaxed);
         let recv_queue_shed = inner.queue.shed_count();
         let dispatch_shed = inner.pipe.shed_count();
         mesh.dropped[DropReason::QueueFull as usize] += recv_queue_shed + dispatch_shed;
@@ -285,7 +329,8 @@ impl MeshNode {
             dispatch_shed,
             write_buffered: inner.shared.write_buffered.load(Ordering::Relaxed),
             pending_send_bytes: inner.commands.pending_bytes(),
-            connections: inner.shared.connections.load(Ordering::Relaxed),
+            connections,
+            pending_handshakes: connections.saturating_sub(handshaken),
         }
     }
 
@@ -293,7 +338,21 @@ impl MeshNode {
     /// node's dispatcher thread, in event order, and may call any method of the node,
     /// `close()` included. A panicking callback is caught and does not stop the others.
     pub fn on_event(&self, callback: impl Fn(&MeshNode, &NodeEvent) + Send + Sync + 'static) {
-        self.inner.callbacks.write().push(Arc::new(callback));
+        let callback = Callback::Observe(Arc::new(callback));
+        self.inner.callbacks.write().push(callback);
+    }
+
+    /// Registers a callback that may consume messages: for a `NodeEvent::Message` it returns
+    /// true to take the message, which is then not queued for `recv` (its return value is
+    /// ignored for other events). Consuming callbacks see a message before it is queued and
+    /// before the `on_event` callbacks, so a `recv()` inside one does not find that message.
+    /// Otherwise as [`MeshNode::on_event`].
+    pub fn on_event_consuming(
+        &self,
+        callback: impl Fn(&MeshNode, &NodeEvent) -> bool + Send + Sync + 'static,
+    ) {
+        let callback = Callback::Consume(Arc::new(callback));
+        self.inner.callbacks.write().push(callback);
     }
 
     /// Stops the node: closes every connection and the listener, stops both threads and
@@ -402,15 +461,23 @@ fn dispatch_sink(
             let event = match event {
                 Event::Connected { peer } => NodeEvent::Connected { peer: text(peer) },
                 Event::Disconnected { peer } => NodeEvent::Disconnected { peer: text(peer) },
-                Event::Message(m) => {
-                    let message = Message::from_core(m, node.clone());
-                    // Queued first, so a callback that calls recv() finds it.
-                    queue.push_all(std::iter::once(message.clone()));
-                    NodeEvent::Message(message)
-                }
+                Event::Message(m) => NodeEvent::Message(Message::from_core(m, node.clone())),
             };
+            let mut consumed = false;
             for callback in &registered {
-                let _ = catch_unwind(AssertUnwindSafe(|| callback(&handle, &event)));
+                if let Callback::Consume(consume) = callback {
+                    let took = catch_unwind(AssertUnwindSafe(|| consume(&handle, &event)));
+                    consumed |= took.unwrap_or(false);
+                }
+            }
+            if let (NodeEvent::Message(message), false) = (&event, consumed) {
+                // Queued before the observing callbacks, so one that calls recv() finds it.
+                queue.push_all(std::iter::once(message.clone()));
+            }
+            for callback in &registered {
+                if let Callback::Observe(observe) = callback {
+                    let _ = catch_unwind(AssertUnwindSafe(|| observe(&handle, &event)));
+                }
             }
         }
     }

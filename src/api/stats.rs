@@ -32,4 +32,7 @@ pub struct NodeStats {
     pub pending_send_bytes: u64,
     /// Open TCP connections, handshaken or not.
     pub connections: usize,
+    /// Open connections still waiting for their handshake (`connections` minus handshaken
+    /// peers, from two snapshots taken one after the other).
+    pub pending_handshakes: usize,
 }

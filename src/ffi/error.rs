@@ -62,6 +62,15 @@ impl Failure {
     }
 }
 
+impl From<crate::api::Error> for Failure {
+    fn from(error: crate::api::Error) -> Failure {
+        Failure::new(
+            super::status::status_of_api_error(&error),
+            error.to_string(),
+        )
+    }
+}
+
 impl From<WireError> for Failure {
     fn from(error: WireError) -> Failure {
         Failure::wire(&error)

@@ -21,3 +21,21 @@ pub mod error;
 pub mod boundary;
 
 pub mod codec;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod mesh_config;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod mesh;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod message;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod events;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod peers;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod stats;

@@ -53,8 +53,26 @@ pub const RS2P_ERR_BAD_MESSAGE_SHAPE: rs2p_status = 21;
 pub const RS2P_ERR_BAD_BASE58: rs2p_status = 22;
 /// A compression code rs2p does not implement (it implements 0x11 gzip and 0x13 zlib).
 pub const RS2P_ERR_UNKNOWN_COMPRESSION: rs2p_status = 23;
-// Numbers 30 to 59 are reserved for the mesh, sync and chord objects (node handles,
-// connections, timeouts); 6-9 and 24-29 are free for later codec and argument errors.
+/// An operating-system error (a socket, a thread, a failed dial); the detail says which.
+pub const RS2P_ERR_IO: rs2p_status = 30;
+/// The address to listen on is already taken by another socket.
+pub const RS2P_ERR_ADDR_IN_USE: rs2p_status = 31;
+/// The node is closed; create a new one.
+pub const RS2P_ERR_CLOSED: rs2p_status = 32;
+/// The node is pushing back (its write buffers are full) and the call was asked not to wait.
+pub const RS2P_ERR_WOULD_BLOCK: rs2p_status = 33;
+/// The call did not complete, or nothing arrived, within its timeout.
+pub const RS2P_ERR_TIMEOUT: rs2p_status = 34;
+/// No connected (handshaken) peer has that ID.
+pub const RS2P_ERR_UNKNOWN_PEER: rs2p_status = 35;
+/// A feature this build does not offer (for example "SSL" encryption).
+pub const RS2P_ERR_UNSUPPORTED: rs2p_status = 36;
+/// A packet asked for as bytes is another msgpack type (read it with the msgpack accessor).
+pub const RS2P_ERR_NOT_BYTES: rs2p_status = 37;
+/// msgpack bytes passed in by the caller do not decode, or are not one array.
+pub const RS2P_ERR_INVALID_MSGPACK_ARGUMENT: rs2p_status = 38;
+// Numbers 39 to 59 are reserved for the sync and chord objects; 6-9 and 24-29 are free for
+// later codec and argument errors.
 
 /// The status code for a wire-layer error. One code per `WireError` variant.
 pub fn status_of_wire_error(error: &WireError) -> rs2p_status {
@@ -73,6 +91,21 @@ pub fn status_of_wire_error(error: &WireError) -> rs2p_status {
         WireError::BadMessageShape(_) => RS2P_ERR_BAD_MESSAGE_SHAPE,
         WireError::BadBase58 => RS2P_ERR_BAD_BASE58,
         WireError::UnknownCompression(_) => RS2P_ERR_UNKNOWN_COMPRESSION,
+    }
+}
+
+/// The status code for an error of the safe Rust API.
+pub fn status_of_api_error(error: &crate::api::Error) -> rs2p_status {
+    use crate::api::Error;
+    match error {
+        Error::Io(_) | Error::ConnectFailed { .. } => RS2P_ERR_IO,
+        Error::AddrInUse { .. } => RS2P_ERR_ADDR_IN_USE,
+        Error::Closed => RS2P_ERR_CLOSED,
+        Error::WouldBlock => RS2P_ERR_WOULD_BLOCK,
+        Error::Timeout => RS2P_ERR_TIMEOUT,
+        Error::UnknownPeer { .. } => RS2P_ERR_UNKNOWN_PEER,
+        Error::InvalidArgument(_) => RS2P_ERR_INVALID_ARGUMENT,
+        Error::Unsupported(_) => RS2P_ERR_UNSUPPORTED,
     }
 }
 
@@ -107,6 +140,15 @@ pub fn describe(status: rs2p_status) -> &'static CStr {
         RS2P_ERR_UNKNOWN_COMPRESSION => {
             c"compression method not supported (use 0, 0x11 gzip or 0x13 zlib)"
         }
+        RS2P_ERR_IO => c"operating-system error (socket, thread or dial)",
+        RS2P_ERR_ADDR_IN_USE => c"address already in use (pick another port, or port 0)",
+        RS2P_ERR_CLOSED => c"the node is closed",
+        RS2P_ERR_WOULD_BLOCK => c"the node is pushing back; retry later or wait",
+        RS2P_ERR_TIMEOUT => c"timed out",
+        RS2P_ERR_UNKNOWN_PEER => c"no connected peer has that ID",
+        RS2P_ERR_UNSUPPORTED => c"feature not supported by this build",
+        RS2P_ERR_NOT_BYTES => c"packet is not a byte string (bin or str)",
+        RS2P_ERR_INVALID_MSGPACK_ARGUMENT => c"msgpack argument does not decode to an array",
         _ => c"unknown rs2p status code",
     }
 }
@@ -147,13 +189,43 @@ mod tests {
     }
 
     #[test]
+    fn every_api_error_has_its_published_number() {
+        use crate::api::Error;
+        let io = || std::io::Error::other("x");
+        let cases = [
+            (Error::Io(io()), 30),
+            (
+                Error::ConnectFailed {
+                    addr: "a".into(),
+                    source: io(),
+                },
+                30,
+            ),
+            (Error::AddrInUse { addr: "a".into() }, 31),
+            (Error::Closed, 32),
+            (Error::WouldBlock, 33),
+            (Error::Timeout, 34),
+            (Error::UnknownPeer { peer: "p".into() }, 35),
+            (Error::Unsupported("SSL".into()), 36),
+            (Error::InvalidArgument("x".into()), 2),
+        ];
+        for (error, number) in cases {
+            assert_eq!(status_of_api_error(&error), number, "{error:?}");
+        }
+        assert_eq!(
+            (RS2P_ERR_NOT_BYTES, RS2P_ERR_INVALID_MSGPACK_ARGUMENT),
+            (37, 38)
+        );
+    }
+
+    #[test]
     fn every_known_status_has_its_own_description() {
         let unknown = describe(9999);
-        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).collect();
+        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).chain(30..=38).collect();
         let texts: std::collections::HashSet<&CStr> = known.iter().map(|&s| describe(s)).collect();
         assert_eq!(texts.len(), known.len(), "two codes share a description");
         assert!(!texts.contains(unknown));
-        for reserved in (6..=9).chain(24..=59) {
+        for reserved in (6..=9).chain(24..=29).chain(39..=59) {
             assert_eq!(
                 describe(reserved),
                 unknown,
