@@ -40,7 +40,7 @@ LINK_STAGED := -L$(STAGE_DIR) -lrs2p -Wl,-rpath,$(abspath $(STAGE_DIR))
 # The wrappers' scripts load this file (the bindings look at RS2P_LIBRARY first).
 export RS2P_LIBRARY := $(abspath $(RELEASE_DIR)/$(SO_LINK))
 
-.PHONY: build header test test-rust test-c test-install test-python test-node demo install clean
+.PHONY: build header examples test test-rust test-c test-install test-python test-node demo install clean
 
 build:
 	$(CARGO) build --release
@@ -52,7 +52,16 @@ build:
 header:
 	RS2P_WRITE_HEADER=1 $(CARGO) test --release --test header_drift
 
-test: build
+EXAMPLES := $(BUILD_DIR)/examples/chat $(BUILD_DIR)/examples/demo_node
+
+# The C examples (chat, demo_node) under build/examples.
+examples: $(EXAMPLES)
+
+$(BUILD_DIR)/examples/%: examples/%.c include/rs2p.h build
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARNINGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
+
+test: build examples
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-c
 	$(MAKE) --no-print-directory test-install
@@ -69,11 +78,19 @@ $(BUILD_DIR)/test_codec_c: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h
 $(BUILD_DIR)/test_codec_cpp: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude -Itests/c $< -x none -o $@ $(LINK_STAGED)
 
-test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp
+$(BUILD_DIR)/test_mesh_c: tests/c/test_mesh.c include/rs2p.h build
+	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
+
+$(BUILD_DIR)/test_mesh_cpp: tests/c/test_mesh.c include/rs2p.h build
+	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
+
+test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp $(BUILD_DIR)/test_mesh_c $(BUILD_DIR)/test_mesh_cpp
 	@echo "== C tests (C11)"
 	$(BUILD_DIR)/test_codec_c
+	$(BUILD_DIR)/test_mesh_c
 	@echo "== C tests (C++17)"
 	$(BUILD_DIR)/test_codec_cpp
+	$(BUILD_DIR)/test_mesh_cpp
 
 test-install: build
 	scripts/test-install.sh
@@ -91,8 +108,8 @@ $(BUILD_DIR)/demo: examples/demo.c include/rs2p.h build
 
 # The codec demos (protocol IDs, a reference frame decoded) in C, Python and Node, then the
 # network demo: C, Python, Node and py2p nodes on 127.0.0.1 exchange one line each
-# (scripts/demo.sh; build/examples/demo_node is the C node's rule from the examples section).
-demo: build $(BUILD_DIR)/demo $(BUILD_DIR)/examples/demo_node
+# (scripts/demo.sh; the C node is build/examples/demo_node, from `examples`).
+demo: build $(BUILD_DIR)/demo examples
 	@echo "== Codec demo: C"
 	$(BUILD_DIR)/demo
 	@echo "== Codec demo: Python"
@@ -103,7 +120,7 @@ demo: build $(BUILD_DIR)/demo $(BUILD_DIR)/examples/demo_node
 
 # The network demo as a test: tests/demo checks that every node got the three other lines.
 .PHONY: test-demo
-test-demo: build $(BUILD_DIR)/examples/demo_node
+test-demo: build examples
 	bash scripts/demo.sh --test
 
 install: build
