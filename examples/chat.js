@@ -72,8 +72,12 @@ function main() {
   const me = options.name || short(socket.id);
   const rl = readline.createInterface({ input: process.stdin, output: process.stdout, prompt: '> ' });
 
-  // Print above the prompt without eating what the user is typing.
+  // On a terminal, print above the prompt without eating what the user is typing.
   function say(line) {
+    if (!process.stdout.isTTY) {
+      console.log(line);
+      return;
+    }
     readline.clearLine(process.stdout, 0);
     readline.cursorTo(process.stdout, 0);
     console.log(line);
