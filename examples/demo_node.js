@@ -104,7 +104,7 @@ function main() {
 
   socket.on('connect', (_s, peerId) => {
     peers.add(peerId);
-    console.log(`connected ${peers.size} ${peerId}`);
+    if (!ending) console.log(`connected ${peers.size} ${peerId}`);
   });
   socket.on('disconnect', (_s, peerId) => {
     peers.delete(peerId);

@@ -30,7 +30,7 @@ import threading
 import time
 from typing import Any, Tuple
 
-from py2p import mesh
+from py2p import base, mesh
 
 SHORT_ID = 8
 
@@ -48,6 +48,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind")
     parser.add_argument("--port", type=int, default=0, help="port to bind (0: a free one)")
     parser.add_argument("--connect", type=host_port, metavar="HOST:PORT", help="a node to join")
+    parser.add_argument(
+        "--subnet",
+        default=mesh.default_protocol.subnet,
+        help="the protocol's subnet (default: py2p.mesh's own, 'mesh'; an rs2p node's default "
+        "subnet may differ, and nodes of different subnets refuse each other)",
+    )
     parser.add_argument("--expect", type=int, default=3, help="messages to wait for")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds before giving up")
     parser.add_argument(
@@ -107,13 +113,14 @@ class DemoSocket(mesh.MeshSocket):  # type: ignore[misc]
     the peer in its routing table, and ``disconnect`` is where peers leave it.
     """
 
-    def __init__(self, demo: Demo, host: str, port: int) -> None:
+    def __init__(self, demo: Demo, host: str, port: int, subnet: str) -> None:
         self.demo = demo  # set first: the daemon thread may call back during __init__
-        super().__init__(host, port)
+        super().__init__(host, port, base.Protocol(subnet, "Plaintext"))
 
     def _send_peers(self, handler: Any) -> None:
         super()._send_peers(handler)
-        self.demo.say(f"connected {len(self.routing_table)} {id_text(handler.id)}")
+        if not self.demo.closing:
+                self.demo.say(f"connected {len(self.routing_table)} {id_text(handler.id)}")
 
     def disconnect(self, handler: Any) -> None:
         known = handler.id is not None and self.routing_table.get(handler.id) is handler
@@ -127,7 +134,7 @@ def main() -> int:
     started = time.monotonic()
     demo = Demo(args.name, args.expect, args.stay)
     port = args.port or free_port(args.host)
-    sock = DemoSocket(demo, args.host, port)
+    sock = DemoSocket(demo, args.host, port, args.subnet)
 
     def on_message(_sock: Any) -> None:
         while True:

@@ -68,6 +68,15 @@ class Node:
     exit_status: Optional[int] = None
 
 
+def rs2p_default_subnet() -> str:
+    """The subnet rs2p nodes join by default. py2p's MeshSocket defaults to another one
+    ('mesh'), so the py2p node is told to use this one: nodes of different subnets refuse
+    each other's handshakes."""
+    from rs2p import mesh  # build/venv has the bindings installed (scripts/demo.sh)
+
+    return str(mesh.default_protocol.subnet)
+
+
 def command_for(kind: str, c_node: Path) -> List[str]:
     if kind == "C":
         return [str(c_node)]
@@ -75,7 +84,8 @@ def command_for(kind: str, c_node: Path) -> List[str]:
         return [sys.executable, str(REPO_ROOT / "examples" / "demo_node.py")]
     if kind == "Node":
         return ["node", str(REPO_ROOT / "examples" / "demo_node.js")]
-    return [sys.executable, str(REPO_ROOT / "examples" / "demo_py2p.py")]
+    subnet = rs2p_default_subnet()
+    return [sys.executable, str(REPO_ROOT / "examples" / "demo_py2p.py"), "--subnet", subnet]
 
 
 class Demo:
