@@ -123,6 +123,7 @@ def main() -> int:
                         demo.sent = True
                         demo.changed.notify_all()
             with demo.changed:
+                demo.closing = True  # stdin closed: the run is over, links now go down
                 demo.stdin_closed = True
                 demo.changed.notify_all()
 
