@@ -68,3 +68,22 @@ setImmediate(() => dialler.connect('127.0.0.1', a.port));
   assert.equal(result.code, 0, `exit ${result.code}; stderr: ${result.stderr}`);
   assert.equal(result.stdout.trim(), 'closed');
 });
+
+test("an exception in a listener surfaces as the process's uncaught exception", async () => {
+  const script = `
+const rs2p = require('.');
+const a = new rs2p.MeshSocket('127.0.0.1', 0);
+const b = new rs2p.MeshSocket('127.0.0.1', 0);
+process.on('uncaughtException', (err) => {
+  console.log('caught', err.message);
+  Promise.all([a.close(), b.close()]);
+});
+b.on('message', () => { throw new Error('boom'); });
+b.once('connect', () => a.send('x'));
+a.connect('127.0.0.1', b.port);
+`;
+  const result = await runNode(script);
+  assert.equal(result.timedOut, false, `still running after ${EXIT_BOUND_MS} ms; stderr: ${result.stderr}`);
+  assert.equal(result.code, 0, `exit ${result.code}; stderr: ${result.stderr}`);
+  assert.equal(result.stdout.trim(), 'caught boom');
+});

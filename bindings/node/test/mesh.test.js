@@ -218,3 +218,40 @@ test('a full receive queue drops its oldest message and counts it', async (t) =>
   assert.equal(b.stats().queueShed, 1);
   assert.deepEqual(b.recv(3).map((m) => m.packets[1]), [2, 3]);
 });
+
+test('sends that meet back-pressure still arrive complete and in order', async (t) => {
+  const open = sockets(t);
+  const a = open();
+  const b = open();
+  await link(a, b);
+  // 32 MiB offered at once: well past the node's 4 MiB of queued writes, so most of these
+  // sends wait on a worker thread; whichever path each takes, order must hold.
+  const big = Buffer.alloc(1 << 20, 0x5a);
+  const accepted = [];
+  for (let i = 0; i < 32; i++) accepted.push(a.send(i, big));
+  await Promise.all(accepted);
+  for (let i = 0; i < 32; i++) {
+    const message = await nextMessage(b, `large message ${i}`);
+    assert.equal(message.packets[1], i);
+    assert.ok(message.packets[2].equals(big));
+  }
+});
+
+test('a listener may close the socket and send from inside an event', async (t) => {
+  const open = sockets(t);
+  const a = open();
+  const b = open();
+  await link(a, b);
+  const closedFromListener = new Promise((resolve) => {
+    b.once('message', (socket) => {
+      const message = socket.recv();
+      message.reply('last words');
+      resolve(socket.close());
+    });
+  });
+  await a.send('close now');
+  await closedFromListener;
+  assert.equal(b.status, 'Closed');
+  const reply = await nextMessage(a, 'reply sent from the listener');
+  assert.deepEqual(reply.packets, [rs2p.flags.whisper, 'last words']);
+});
