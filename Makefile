@@ -40,7 +40,7 @@ LINK_STAGED := -L$(STAGE_DIR) -lrs2p -Wl,-rpath,$(abspath $(STAGE_DIR))
 # The wrappers' scripts load this file (the bindings look at RS2P_LIBRARY first).
 export RS2P_LIBRARY := $(abspath $(RELEASE_DIR)/$(SO_LINK))
 
-.PHONY: build header test test-rust test-c test-install test-python test-node demo install clean
+.PHONY: build header examples test test-rust test-c test-install test-python test-node demo install clean
 
 build:
 	$(CARGO) build --release
@@ -52,12 +52,22 @@ build:
 header:
 	RS2P_WRITE_HEADER=1 $(CARGO) test --release --test header_drift
 
-test: build
+EXAMPLES := $(BUILD_DIR)/examples/chat $(BUILD_DIR)/examples/demo_node
+
+# The C examples (chat, demo_node) under build/examples.
+examples: $(EXAMPLES)
+
+$(BUILD_DIR)/examples/%: examples/%.c include/rs2p.h build
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARNINGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
+
+test: build examples
 	$(MAKE) --no-print-directory test-rust
 	$(MAKE) --no-print-directory test-c
 	$(MAKE) --no-print-directory test-install
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-node
+	$(MAKE) --no-print-directory test-demo
 
 test-rust:
 	$(CARGO) test --release
@@ -68,11 +78,19 @@ $(BUILD_DIR)/test_codec_c: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h
 $(BUILD_DIR)/test_codec_cpp: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude -Itests/c $< -x none -o $@ $(LINK_STAGED)
 
-test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp
+$(BUILD_DIR)/test_mesh_c: tests/c/test_mesh.c include/rs2p.h build
+	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
+
+$(BUILD_DIR)/test_mesh_cpp: tests/c/test_mesh.c include/rs2p.h build
+	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
+
+test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp $(BUILD_DIR)/test_mesh_c $(BUILD_DIR)/test_mesh_cpp
 	@echo "== C tests (C11)"
 	$(BUILD_DIR)/test_codec_c
+	$(BUILD_DIR)/test_mesh_c
 	@echo "== C tests (C++17)"
 	$(BUILD_DIR)/test_codec_cpp
+	$(BUILD_DIR)/test_mesh_cpp
 
 test-install: build
 	scripts/test-install.sh
@@ -88,11 +106,22 @@ test-node:
 $(BUILD_DIR)/demo: examples/demo.c include/rs2p.h build
 	$(CC) -std=c11 $(WARNINGS) -Iinclude $< -o $@ $(LINK_STAGED)
 
-demo: $(BUILD_DIR)/demo
-	@echo "== C demo"
+# The codec demos (protocol IDs, a reference frame decoded) in C, Python and Node, then the
+# network demo: C, Python, Node and py2p nodes on 127.0.0.1 exchange one line each
+# (scripts/demo.sh; the C node is build/examples/demo_node, from `examples`).
+demo: build $(BUILD_DIR)/demo examples
+	@echo "== Codec demo: C"
 	$(BUILD_DIR)/demo
-	@if [ -f scripts/demo-python.sh ]; then echo "== Python demo"; bash scripts/demo-python.sh; fi
-	@if [ -f scripts/demo-node.sh ]; then echo "== Node demo"; bash scripts/demo-node.sh; fi
+	@echo "== Codec demo: Python"
+	bash scripts/demo-python.sh
+	@echo "== Codec demo: Node"
+	bash scripts/demo-node.sh
+	bash scripts/demo.sh
+
+# The network demo as a test: tests/demo checks that every node got the three other lines.
+.PHONY: test-demo
+test-demo: build examples
+	bash scripts/demo.sh --test
 
 install: build
 	$(eval INSTALL_PREFIX := $(abspath $(PREFIX)))
