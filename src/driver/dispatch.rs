@@ -1,0 +1,120 @@
+//! The hand-over of core events from the I/O thread to the node's dispatcher thread, which
+//! runs user code (callbacks, the receive queue) so that it never runs on the I/O thread.
+//! The pipe holds a bounded number of messages; beyond it new messages are shed and counted
+//! (connect and disconnect events are never shed). Not the callbacks themselves (`crate::api`).
+
+use crate::proto::mesh::Event;
+use parking_lot::{Condvar, Mutex};
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+
+struct PipeState {
+    events: Vec<Event>,
+    messages: usize,
+    closed: bool,
+}
+
+/// Events on their way from the I/O thread to the dispatcher.
+pub struct EventPipe {
+    state: Mutex<PipeState>,
+    ready: Condvar,
+    message_capacity: usize,
+    shed: AtomicU64,
+}
+
+impl EventPipe {
+    /// A pipe holding at most `message_capacity` undispatched messages.
+    pub fn new(message_capacity: usize) -> Self {
+        EventPipe {
+            state: Mutex::new(PipeState {
+                events: Vec::new(),
+                messages: 0,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            message_capacity: message_capacity.max(1),
+            shed: AtomicU64::new(0),
+        }
+    }
+
+    /// Moves `batch` into the pipe (I/O thread), shedding messages beyond the capacity.
+    pub fn publish(&self, batch: &mut Vec<Event>) {
+        if batch.is_empty() {
+            return;
+        }
+        let mut shed = 0;
+        let mut state = self.state.lock();
+        for event in batch.drain(..) {
+            if matches!(event, Event::Message(_)) {
+                if state.messages >= self.message_capacity {
+                    shed += 1;
+                    continue;
+                }
+                state.messages += 1;
+            }
+            state.events.push(event);
+        }
+        drop(state);
+        if shed > 0 {
+            self.shed.fetch_add(shed, Ordering::Relaxed);
+        }
+        self.ready.notify_one();
+    }
+
+    /// Waits for events and swaps them into `out` (which must be empty); false once closed.
+    pub fn take(&self, out: &mut Vec<Event>) -> bool {
+        let mut state = self.state.lock();
+        loop {
+            if state.closed {
+                return false;
+            }
+            if !state.events.is_empty() {
+                std::mem::swap(&mut state.events, out);
+                state.messages = 0;
+                return true;
+            }
+            self.ready.wait(&mut state);
+        }
+    }
+
+    /// Stops the dispatcher; undispatched events are dropped.
+    pub fn close(&self) {
+        let mut state = self.state.lock();
+        state.closed = true;
+        state.events.clear();
+        drop(state);
+        self.ready.notify_all();
+    }
+
+    /// Messages shed because the dispatcher fell behind.
+    pub fn shed_count(&self) -> u64 {
+        self.shed.load(Ordering::Relaxed)
+    }
+
+    /// Undispatched events.
+    pub fn len(&self) -> usize {
+        self.state.lock().events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Starts the dispatcher thread: it hands each batch of events, in order, to `sink`, which
+/// must drain it, until the pipe is closed.
+pub fn spawn_dispatcher(
+    name: String,
+    pipe: Arc<EventPipe>,
+    mut sink: impl FnMut(&mut Vec<Event>) + Send + 'static,
+) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new().name(name).spawn(move || {
+        let mut batch = Vec::new();
+        while pipe.take(&mut batch) {
+            sink(&mut batch);
+            batch.clear();
+        }
+    })
+}
