@@ -1,6 +1,7 @@
 //! [`MeshNode`]: starting a node (ID, listener, threads), user commands, back-pressure, the
 //! dispatcher's callback sink, and a clean, idempotent close. Not the I/O loop itself.
 
+use super::message::text;
 use super::packet::{collect_packets, IntoPacket};
 use super::{Error, MeshNodeConfig, Message, NodeEvent, NodeStats, PeerInfo, Result};
 use crate::driver::clock::now_ms;
@@ -398,12 +399,8 @@ fn dispatch_sink(
         };
         for event in batch.drain(..) {
             let event = match event {
-                Event::Connected { peer } => NodeEvent::Connected {
-                    peer: String::from_utf8_lossy(&peer).into_owned(),
-                },
-                Event::Disconnected { peer } => NodeEvent::Disconnected {
-                    peer: String::from_utf8_lossy(&peer).into_owned(),
-                },
+                Event::Connected { peer } => NodeEvent::Connected { peer: text(peer) },
+                Event::Disconnected { peer } => NodeEvent::Disconnected { peer: text(peer) },
                 Event::Message(m) => {
                     let message = Message::from_core(m, node.clone());
                     // Queued first, so a callback that calls recv() finds it.

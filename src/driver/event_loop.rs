@@ -29,6 +29,9 @@ const WAKER: Token = Token(1);
 const READS_PER_TURN: usize = 16;
 /// Commands handled per turn before sockets get their turn again.
 const COMMANDS_PER_TURN: usize = 16_384;
+/// Estimated bytes of sends handled per turn before queued frames are flushed: keeps one
+/// turn from queueing more than the write limits allow.
+const SEND_BYTES_PER_TURN: u64 = 1 << 20;
 const READ_BUFFER: usize = 64 * 1024;
 const TICK_EVERY: Duration = Duration::from_millis(500);
 /// How long paced frames wait before the send queue is checked again.
@@ -482,9 +485,14 @@ impl EventLoop {
 
     fn run_commands(&mut self) -> Flow {
         self.commands.begin_drain();
+        let mut send_bytes = 0;
         for _ in 0..COMMANDS_PER_TURN {
+            if send_bytes > SEND_BYTES_PER_TURN {
+                break;
+            }
             match self.commands.rx.try_recv() {
                 Ok(cmd) => {
+                    send_bytes += cmd.cost();
                     self.commands.processed(&cmd);
                     if self.handle(cmd) == Flow::Stop {
                         return Flow::Stop;
