@@ -355,6 +355,16 @@ def human(record: Dict[str, Any]) -> str:
     return text
 
 
+def why_not_available(impl: str) -> Optional[str]:
+    """None when a node of ``impl`` starts and closes here, else the reason it does not."""
+    try:
+        sock = make_socket(impl, free_port())
+        sock.close()
+    except Exception as e:  # noqa: BLE001 - the reason is the report
+        return f"{type(e).__name__}: {e}"[:300]
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--impl", choices=("py2p", "rs2p"), default="py2p")
@@ -364,11 +374,18 @@ def main() -> int:
                         help="py2p throughput: microseconds between sends (0: no pacing)")
     args = parser.parse_args()
     impl_name = "py2p" if args.impl == "py2p" else "rs2p-python"
+    plan = [s for s in scenarios(args.impl, args.scale, int(args.py2p_gap_us * 1000))
+            if not args.only or args.only in s["name"]]
+    missing = why_not_available(args.impl)
+    if missing:
+        for scenario in plan:
+            print(json.dumps({"bench": "mesh", "impl": impl_name, "scenario": scenario["name"],
+                              "not_measured": missing}), flush=True)
+        print(f"\n{impl_name}: not measured: {missing}")
+        return 0
     rows = []
     failed = False
-    for scenario in scenarios(args.impl, args.scale, int(args.py2p_gap_us * 1000)):
-        if args.only and args.only not in scenario["name"]:
-            continue
+    for scenario in plan:
         try:
             record = run(impl_name, args.impl, scenario)
         except Exception as e:  # noqa: BLE001 - one scenario failing does not hide the others
