@@ -346,7 +346,7 @@ def human(record: Dict[str, Any]) -> str:
         text = f"{record['msgs_per_s']:>10,} msg/s {record['mib_per_s']:>8.2f} MiB/s ({record['received']} msgs)"
     else:
         text = f"p50 {record['p50_us']:>9.1f} us  p99 {record['p99_us']:>9.1f} us  at {record['rate_per_s']}/s"
-    if record.get("pace_gap_us"):
+    if record.get("pace_gap_us") and record["kind"] == "throughput":
         text += f"  paced {record['pace_gap_us']:.0f} us"
     if record.get("failed_tries"):
         text += f" (after {len(record['failed_tries'])} faster tries lost the link)"

@@ -77,20 +77,21 @@ def main() -> int:
     scenarios = [s for s in ORDER if any((i, s) in records for i in IMPLS)]
     notes: List[str] = []
     rows = [
-        "| scenario | rs2p (Rust) | rs2p (Python wrapper) | py2p | ratio rs2p/py2p |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| scenario | rs2p (Rust) | rs2p (Python wrapper) | py2p | ratio rs2p/py2p | ratio rs2p-python/py2p |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for scenario in scenarios:
         metrics = ["msgs_per_s"] if scenario.startswith("throughput") else ["p50_us", "p99_us"]
         for metric in metrics:
             found = [records.get((impl, scenario)) for impl in IMPLS]
             cells = [cell(r, metric, notes) for r in found]
-            rust, py2p = value(found[0], metric), value(found[2], metric)
+            rust, python, py2p = (value(r, metric) for r in found)
             ratio = f"{rust / py2p:,.3g}×" if rust and py2p else "–"
-            rows.append(f"| {label(scenario, metric)} | " + " | ".join(cells) + f" | {ratio} |")
+            py_ratio = f"{python / py2p:,.3g}×" if python and py2p else "–"
+            rows.append(f"| {label(scenario, metric)} | " + " | ".join(cells) + f" | {ratio} | {py_ratio} |")
     print("\n".join(rows))
     print()
-    print("ratio = rs2p (Rust) / py2p: above 1 is faster for throughput; below 1 is faster for latency.")
+    print("ratio = rs2p / py2p (Rust, then the Python wrapper): above 1 is faster for throughput; below 1 is faster for latency.")
     paced = [r for (impl, _), r in records.items() if impl == "py2p" and r.get("pace_gap_us")
              and r.get("kind") == "throughput"]
     if paced:
