@@ -19,6 +19,7 @@ mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl
 
 echo "== building (release) and running the Rust bench" >&2
+cargo build --quiet --release --lib
 cargo bench --quiet --bench mesh --no-run
 timeout 300 cargo bench --quiet --bench mesh -- --scale "$SCALE" | tee "$OUT/rs2p-rust.jsonl"
 
