@@ -1,0 +1,113 @@
+"""Combines the JSON lines of benches/mesh.rs and benches/py_mesh.py into one table.
+
+    python3 benches/report.py build/bench/*.jsonl
+
+Reads every line that starts with ``{"bench"``; ignores the rest. Prints a Markdown table:
+scenario | rs2p (Rust) | rs2p (Python wrapper) | py2p | ratio rs2p/py2p, then notes (losses,
+py2p's pacing, what was not measured). Standard library only. Not a measurement itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+
+IMPLS = ("rs2p-rust", "rs2p-python", "py2p")
+ORDER = (
+    "throughput_64B_1hop",
+    "throughput_4KiB_1hop",
+    "throughput_64B_3hop",
+    "throughput_4KiB_3hop",
+    "latency_64B_1hop",
+    "latency_64B_3hop",
+)
+
+
+def load(paths: List[str]) -> Dict[Tuple[str, str], Dict[str, Any]]:
+    records: Dict[Tuple[str, str], Dict[str, Any]] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith('{"bench"'):
+                    record = json.loads(line)
+                    records[(record["impl"], record["scenario"])] = record
+    return records
+
+
+def label(scenario: str, metric: str) -> str:
+    kind, size, hops = scenario.split("_")
+    size = size.replace("KiB", " KiB") if size.endswith("KiB") else size.replace("B", " B")
+    hop_text = "1 hop" if hops == "1hop" else f"{hops[:-3]} hops"
+    if kind == "throughput":
+        return f"broadcast {size}, {hop_text} (msg/s)"
+    return f"latency {metric.replace('_us', '')} {size}, {hop_text} (µs)"
+
+
+def value(record: Optional[Dict[str, Any]], metric: str) -> Optional[float]:
+    if not record or "not_measured" in record or "error" in record and metric not in record:
+        return None
+    number = record.get(metric)
+    return float(number) if number is not None else None
+
+
+def cell(record: Optional[Dict[str, Any]], metric: str, notes: List[str]) -> str:
+    if record is None:
+        return "not run"
+    if "not_measured" in record:
+        return "not measured"
+    number = value(record, metric)
+    if number is None:
+        notes.append(f"{record['impl']} {record['scenario']}: {record.get('error', 'no result')}")
+        return "error"
+    text = f"{number:,.0f}" if metric == "msgs_per_s" else f"{number:,.1f}"
+    marks = ""
+    if record.get("lost") or record.get("duplicates") or record.get("error"):
+        marks = " (!)"
+        notes.append(
+            f"{record['impl']} {record['scenario']}: lost {record.get('lost')} of {record.get('sent')}, "
+            f"duplicates {record.get('duplicates')}; {record.get('error') or ''} "
+            f"{json.dumps(record.get('drops') or record.get('nodes') or {})[:300]}"
+        )
+    return text + marks
+
+
+def main() -> int:
+    records = load(sys.argv[1:])
+    scenarios = [s for s in ORDER if any((i, s) in records for i in IMPLS)]
+    notes: List[str] = []
+    rows = [
+        "| scenario | rs2p (Rust) | rs2p (Python wrapper) | py2p | ratio rs2p/py2p | ratio rs2p-python/py2p |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for scenario in scenarios:
+        metrics = ["msgs_per_s"] if scenario.startswith("throughput") else ["p50_us", "p99_us"]
+        for metric in metrics:
+            found = [records.get((impl, scenario)) for impl in IMPLS]
+            cells = [cell(r, metric, notes) for r in found]
+            rust, python, py2p = (value(r, metric) for r in found)
+            ratio = f"{rust / py2p:,.3g}×" if rust and py2p else "–"
+            py_ratio = f"{python / py2p:,.3g}×" if python and py2p else "–"
+            rows.append(f"| {label(scenario, metric)} | " + " | ".join(cells) + f" | {ratio} | {py_ratio} |")
+    print("\n".join(rows))
+    print()
+    print("ratio = rs2p / py2p (Rust, then the Python wrapper): above 1 is faster for throughput; below 1 is faster for latency.")
+    paced = [r for (impl, _), r in records.items() if impl == "py2p" and r.get("pace_gap_us")
+             and r.get("kind") == "throughput"]
+    if paced:
+        gaps = ", ".join(
+            f"{r['scenario']} {r['pace_gap_us']:.0f} µs"
+            + (f" ({len(r['failed_tries'])} faster tries lost the link)" if r.get("failed_tries") else "")
+            for r in paced
+        )
+        print(f"py2p throughput sends were paced (one send per gap; py2p drops links under bursts): {gaps}.")
+    reasons = {r["not_measured"] for r in records.values() if "not_measured" in r}
+    for reason in sorted(reasons):
+        print(f"not measured: {reason}")
+    for note in dict.fromkeys(notes):
+        print(f"(!) {note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
