@@ -25,6 +25,10 @@ pub(crate) struct Conn {
     pub paced_waiting: bool,
     /// When the queue last became non-empty or a write last made progress.
     pub last_progress: Instant,
+    /// Open with more than the soft limit queued: other connections' reads pause.
+    pub congested: bool,
+    /// Listed as waiting to read until no other connection is congested.
+    pub read_paused: bool,
 }
 
 impl Conn {
@@ -36,6 +40,8 @@ impl Conn {
             dirty: false,
             paced_waiting: false,
             last_progress: Instant::now(),
+            congested: false,
+            read_paused: false,
         }
     }
 }

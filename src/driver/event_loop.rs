@@ -2,6 +2,25 @@
 //! bytes read go to the mesh core, frames it emits go to per-connection write queues that are
 //! flushed at the end of each turn. Commands from API threads are drained in bulk; the core
 //! gets a tick at least twice a second. Not protocol logic, not user callbacks.
+//!
+//! Back-pressure. A connection whose write queue holds more than the soft limit is
+//! *congested*. While any connection is congested, the loop stops reading every connection
+//! that is not congested itself (it parks them in `read_paused`; edge-triggered readiness
+//! would not report them again) and resumes them once flushing brings the count of congested
+//! connections back down. Unread bytes then fill the kernel buffers and TCP pushes back on the
+//! senders upstream, whose `send` waits on its own write pressure: a relay whose downstream
+//! is slower than its upstream slows the upstream instead of buffering until it must cut the
+//! downstream link. Two rules keep this from freezing a node:
+//!
+//! * A congested connection is never paused itself. Its peer may be a relay in the same state
+//!   (its queue towards us full, so it has stopped reading everything but us); reading what it
+//!   sends is what lets it make progress and read our queue in turn. Pausing it would be a
+//!   two-node deadlock.
+//! * A peer that stops reading for good (or a longer cycle of relays each waiting on the next)
+//!   still ends: a congested queue with no write progress for `write_stall_timeout` is closed
+//!   as `SlowPeer`, which resumes the paused reads. The hard limit stays as the last bound for
+//!   queues that grow while their own connection is read (frames relayed between two
+//!   congested peers).
 
 use super::clock::now_ms;
 use super::command::{self, Command, CommandReceiver, CommandSender};
@@ -90,6 +109,9 @@ pub fn spawn_event_loop(
         outbox: Vec::new(),
         dirty: Vec::new(),
         read_again: Vec::new(),
+        read_paused: Vec::new(),
+        congested: 0,
+        resume_due: false,
         paced_waiting: Vec::new(),
         pending_dials: HashMap::new(),
         commands_left: false,
@@ -149,6 +171,12 @@ struct EventLoop {
     dirty: Vec<ConnId>,
     /// Connections that used their read budget and may have more to read.
     read_again: Vec<ConnId>,
+    /// Connections not read while another connection is congested.
+    read_paused: Vec<ConnId>,
+    /// Open connections with more than the soft limit queued.
+    congested: usize,
+    /// The set of congested connections changed: paused reads get another look.
+    resume_due: bool,
     /// Connections whose next frame is paced and waits for the send queue to drain.
     paced_waiting: Vec<ConnId>,
     pending_dials: HashMap<ConnId, command::Answer<io::Result<ConnId>>>,
@@ -188,6 +216,7 @@ impl EventLoop {
             self.continue_reads();
             self.tick_if_due();
             self.flush_dirty();
+            self.resume_paused_reads();
             self.publish();
         }
         self.shutdown();
@@ -262,6 +291,13 @@ impl EventLoop {
             if c.phase != Phase::Open {
                 return;
             }
+            if self.congested > 0 && !c.congested {
+                if !c.read_paused {
+                    c.read_paused = true;
+                    self.read_paused.push(conn);
+                }
+                return;
+            }
             match (&c.stream).read(&mut self.read_buf) {
                 Ok(0) => {
                     self.drop_conn(conn, Some(DropReason::PeerClosed));
@@ -291,6 +327,39 @@ impl EventLoop {
         }
         if self.read_again.is_empty() {
             self.read_again = again;
+        }
+    }
+
+    /// After a change in congestion, gives every paused connection another read (which pauses
+    /// it again if it still must wait).
+    fn resume_paused_reads(&mut self) {
+        if !self.resume_due {
+            return;
+        }
+        self.resume_due = false;
+        for conn in std::mem::take(&mut self.read_paused) {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.read_paused = false;
+                self.read_again.push(conn);
+            }
+        }
+    }
+
+    /// Re-derives whether `conn` is congested after its queue or phase changed.
+    fn update_congestion(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let congested =
+            c.phase == Phase::Open && c.queue.queued_bytes() > self.config.write_soft_limit;
+        if congested != c.congested {
+            c.congested = congested;
+            if congested {
+                self.congested += 1;
+            } else {
+                self.congested -= 1;
+            }
+            self.resume_due = true;
         }
     }
 
@@ -367,6 +436,10 @@ impl EventLoop {
         let Some(mut c) = self.conns.remove(&conn) else {
             return;
         };
+        if c.congested {
+            self.congested -= 1;
+            self.resume_due = true;
+        }
         let _ = self.poll.registry().deregister(&mut c.stream);
         drop(c);
         if let Some(done) = self.pending_dials.remove(&conn) {
@@ -425,9 +498,14 @@ impl EventLoop {
         if c.queue.queued_bytes() < before {
             c.last_progress = Instant::now();
         }
+        let closing = matches!(c.phase, Phase::Closing { .. });
+        self.update_congestion(conn);
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         match flushed {
             Ok(FlushState::Empty) => {
-                if matches!(c.phase, Phase::Closing { .. }) {
+                if closing {
                     self.drop_conn(conn, None);
                 }
             }
@@ -474,6 +552,7 @@ impl EventLoop {
         if c.queue.queued_bytes() > self.config.write_hard_limit {
             self.drop_conn(conn, Some(DropReason::SlowPeer));
         } else {
+            self.update_congestion(conn);
             self.mark_dirty(conn);
         }
     }
@@ -486,6 +565,7 @@ impl EventLoop {
             c.phase = Phase::Closing {
                 since: Instant::now(),
             };
+            self.update_congestion(conn);
             self.mark_dirty(conn);
         } else {
             self.drop_conn(conn, None);
