@@ -45,6 +45,9 @@ pub struct MeshNodeConfig {
     pub send_timeout: Duration,
     /// How long `connect` waits for the TCP connection (default 10 s).
     pub connect_timeout: Duration,
+    /// How long `close()` keeps writing out frames still queued (sends made just before it)
+    /// before it closes the connections anyway (default 2 s; 0 drops them at once).
+    pub close_flush_timeout: Duration,
 }
 
 impl Default for MeshNodeConfig {
@@ -66,6 +69,7 @@ impl Default for MeshNodeConfig {
             write_stall_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            close_flush_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -140,6 +144,11 @@ impl MeshNodeConfig {
 
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
+        self
+    }
+
+    pub fn close_flush_timeout(mut self, timeout: Duration) -> Self {
+        self.close_flush_timeout = timeout;
         self
     }
 

@@ -104,6 +104,7 @@ impl MeshNode {
             write_soft_limit: config.write_soft_limit,
             write_hard_limit: config.write_hard_limit,
             write_stall_timeout: config.write_stall_timeout,
+            close_flush_timeout: config.close_flush_timeout,
         };
         let (commands, io_thread) =
             spawn_event_loop(driver_config, mesh, listener, shared.clone(), pipe.clone())?;
@@ -355,8 +356,9 @@ impl MeshNode {
         self.inner.callbacks.write().push(callback);
     }
 
-    /// Stops the node: closes every connection and the listener, stops both threads and
-    /// returns once the port is free. Idempotent. From inside a callback it does not wait for
+    /// Stops the node: writes out frames still queued (sends made just before; at most
+    /// `close_flush_timeout`, default 2 s), closes every connection and the listener, stops
+    /// both threads and returns once the port is free. Idempotent. From inside a callback it does not wait for
     /// the dispatcher thread (that thread ends when the callback returns).
     pub fn close(&self) {
         self.inner.close();

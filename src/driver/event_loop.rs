@@ -70,6 +70,8 @@ pub struct DriverConfig {
     /// A connection with bytes queued and no write progress for this long is closed as a slow
     /// peer (this frees senders held back by a peer that stopped reading).
     pub write_stall_timeout: Duration,
+    /// On shutdown, how long queued frames may take to be written before the sockets close.
+    pub close_flush_timeout: Duration,
 }
 
 fn token_of(conn: ConnId) -> Token {
@@ -211,6 +213,7 @@ impl EventLoop {
                 }
             }
             if self.run_commands() == Flow::Stop {
+                self.flush_before_close(&mut events);
                 break;
             }
             self.continue_reads();
@@ -220,6 +223,70 @@ impl EventLoop {
             self.publish();
         }
         self.shutdown();
+    }
+
+    /// After a shutdown command: no more reading for the core and no more commands; writes out
+    /// what is queued until every queue is empty or `close_flush_timeout` has passed. Bytes
+    /// peers send meanwhile are read and discarded, so closing does not reset connections
+    /// (a reset may destroy what the peer has not read yet).
+    fn flush_before_close(&mut self, events: &mut Events) {
+        let deadline = Instant::now() + self.config.close_flush_timeout;
+        loop {
+            self.flush_dirty();
+            let queued = self
+                .conns
+                .values()
+                .any(|c| c.phase != Phase::Dialing && !c.queue.is_empty());
+            let now = Instant::now();
+            if !queued || now >= deadline {
+                break;
+            }
+            let mut timeout = deadline - now;
+            if !self.paced_waiting.is_empty() {
+                timeout = timeout.min(PACED_RECHECK);
+            }
+            if let Err(e) = self.poll.poll(events, Some(timeout)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                break;
+            }
+            for event in events.iter() {
+                let token = event.token();
+                if token == LISTENER || token == WAKER {
+                    continue;
+                }
+                let conn = conn_of(token);
+                if event.is_writable() || event.is_write_closed() || event.is_error() {
+                    self.mark_dirty(conn);
+                }
+                if event.is_readable() || event.is_read_closed() || event.is_error() {
+                    self.discard_input(conn);
+                }
+            }
+        }
+        let open: Vec<ConnId> = self.conns.keys().copied().collect();
+        for conn in open {
+            self.discard_input(conn);
+        }
+    }
+
+    /// Reads and drops whatever `conn` has sent (closing only).
+    fn discard_input(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.phase == Phase::Dialing {
+            return;
+        }
+        for _ in 0..READS_PER_TURN {
+            match (&c.stream).read(&mut self.read_buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
     }
 
     fn poll_timeout(&self) -> Duration {

@@ -1,0 +1,111 @@
+//! close() writes out what was sent just before it: a message sent and then closed at once
+//! still reaches the peer, and a peer that never reads cannot hold close() up beyond its
+//! bound.
+
+use rs2p::api::{MeshNode, MeshNodeConfig, Value};
+use rs2p::proto::mesh::RS2P_MARKER;
+use rs2p::wire::{flags, frame, ids};
+use std::collections::HashSet;
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(30);
+
+fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    cond()
+}
+
+fn node() -> MeshNode {
+    MeshNodeConfig::new().max_outgoing(0).build().expect("node")
+}
+
+#[test]
+fn a_message_sent_just_before_close_reaches_the_peer() {
+    let receiver = node();
+    const SENDERS: u64 = 8;
+    for i in 0..SENDERS {
+        let sender = node();
+        sender
+            .connect("127.0.0.1", receiver.local_port())
+            .expect("dial");
+        assert!(wait_until(|| sender.peers().len() == 1));
+        sender
+            .send([Value::UInt(i), Value::Bin(vec![9u8; 100_000])])
+            .expect("send");
+        sender.close();
+    }
+    let mut got = HashSet::new();
+    while got.len() < SENDERS as usize {
+        let Some(m) = receiver.recv(Duration::from_secs(10)) else {
+            break;
+        };
+        if let Some(Value::UInt(i)) = m.packets.first() {
+            got.insert(*i);
+        }
+    }
+    assert_eq!(
+        got.len() as u64,
+        SENDERS,
+        "every sender's last message arrived; got {got:?}"
+    );
+    receiver.close();
+}
+
+#[test]
+fn close_is_bounded_when_a_peer_never_reads() {
+    let node = MeshNodeConfig::new()
+        .max_outgoing(0)
+        .write_limits(64 << 20, 256 << 20)
+        .close_flush_timeout(Duration::from_millis(200))
+        .build()
+        .expect("node");
+    let (silent, silent_id) = silent_peer(&node);
+    assert!(wait_until(|| node
+        .peers()
+        .iter()
+        .any(|p| p.id == silent_id)));
+    // More than the kernel buffers hold: the rest stays queued in the node.
+    for i in 0..64u64 {
+        node.send([Value::UInt(i), Value::Bin(vec![1u8; 256 << 10])])
+            .expect("send");
+    }
+    assert!(wait_until(|| node.stats().write_buffered > 0));
+    // Returns (after its flush bound) although the peer never takes the queued bytes.
+    node.close();
+    assert!(node.is_closed());
+    drop(silent);
+}
+
+/// Connects a raw socket to `node` and sends a valid handshake; the socket never reads.
+fn silent_peer(node: &MeshNode) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", node.local_port())).expect("raw dial");
+    let my_id = ids::node_id(
+        &ids::out_addr_repr("127.0.0.1", 1),
+        node.protocol_id(),
+        &ids::new_salt(),
+    );
+    let payload = [
+        Value::UInt(flags::sub::HANDSHAKE.into()),
+        Value::Bin(my_id.as_bytes().to_vec()),
+        Value::Bin(node.protocol_id().as_bytes().to_vec()),
+        Value::Array(vec![Value::Str("127.0.0.1".into()), Value::UInt(1)]),
+        Value::Array(vec![Value::UInt(RS2P_MARKER.into())]),
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let packed = frame::pack(flags::WHISPER, my_id.as_bytes(), now, &payload);
+    let mut out = Vec::new();
+    frame::write_frame(&frame::message_id(&packed), &packed, None, &mut out);
+    stream.write_all(&out).expect("send handshake");
+    (stream, my_id)
+}
