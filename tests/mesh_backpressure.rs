@@ -188,3 +188,42 @@ fn a_tenfold_overload_keeps_memory_bounded_and_accounts_for_every_message() {
         "every queued message comes out once"
     );
 }
+
+#[test]
+fn sends_push_back_on_a_stalled_peer_until_it_is_dropped_as_slow() {
+    let a = MeshNodeConfig::new()
+        .max_outgoing(0)
+        .write_limits(16 << 10, 64 << 20)
+        .write_stall_timeout(Duration::from_millis(300))
+        .build()
+        .expect("a");
+    let (_silent, silent_id) = silent_peer(&a);
+    assert!(wait_until(|| a.peers().iter().any(|p| p.id == silent_id)));
+    let payload = vec![3u8; 1024];
+    let mut seq = 0u64;
+    let mut pushed_back = false;
+    let deadline = Instant::now() + DEADLINE;
+    while a.stats().mesh.dropped[DropReason::SlowPeer as usize] == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled peer was never dropped"
+        );
+        seq += 1;
+        match a.send_with(
+            [Value::UInt(seq), Value::Bin(payload.clone())],
+            rs2p::api::SendMode::NoWait,
+        ) {
+            Ok(()) => {}
+            Err(rs2p::api::Error::WouldBlock) => {
+                pushed_back = true;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("unexpected send error: {e}"),
+        }
+        assert!(a.stats().write_buffered < 64 << 20);
+    }
+    assert!(pushed_back, "sends were pushed back while the peer stalled");
+    assert!(wait_until(|| a.peers().is_empty()));
+    a.send([b"free again".as_slice()])
+        .expect("no pressure once the peer is gone");
+}

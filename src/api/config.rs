@@ -38,6 +38,9 @@ pub struct MeshNodeConfig {
     pub write_soft_limit: usize,
     /// Bytes queued on one connection above which it is closed as a slow peer (default 64 MiB).
     pub write_hard_limit: usize,
+    /// A connection whose queued bytes have not moved for this long is closed as a slow peer
+    /// (default 60 s).
+    pub write_stall_timeout: Duration,
     /// How long `send` and `whisper` wait for room (default 10 s).
     pub send_timeout: Duration,
     /// How long `connect` waits for the TCP connection (default 10 s).
@@ -60,6 +63,7 @@ impl Default for MeshNodeConfig {
             dispatch_capacity: 65_536,
             write_soft_limit: 4 << 20,
             write_hard_limit: 64 << 20,
+            write_stall_timeout: Duration::from_secs(60),
             send_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
         }
@@ -126,6 +130,11 @@ impl MeshNodeConfig {
     pub fn write_limits(mut self, soft: usize, hard: usize) -> Self {
         self.write_soft_limit = soft;
         self.write_hard_limit = hard;
+        self
+    }
+
+    pub fn write_stall_timeout(mut self, timeout: Duration) -> Self {
+        self.write_stall_timeout = timeout;
         self
     }
 

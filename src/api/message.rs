@@ -30,7 +30,7 @@ impl Message {
     pub(crate) fn from_core(message: UserMessage, node: Weak<NodeInner>) -> Self {
         Message {
             packets: message.packets,
-            sender: String::from_utf8_lossy(&message.sender).into_owned(),
+            sender: text(message.sender),
             time: message.time,
             id: message.id,
             msg_type: message.msg_type,
@@ -45,6 +45,11 @@ impl Message {
         let inner = self.node.upgrade().ok_or(Error::Closed)?;
         MeshNode::from_inner(inner).reply_to(self.sender.as_bytes(), collect_packets(packets))
     }
+}
+
+/// A node ID as text, without copying when it is valid UTF-8 (base58 always is).
+pub(crate) fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 impl fmt::Debug for Message {

@@ -1,6 +1,7 @@
 //! [`MeshNode`]: starting a node (ID, listener, threads), user commands, back-pressure, the
 //! dispatcher's callback sink, and a clean, idempotent close. Not the I/O loop itself.
 
+use super::message::text;
 use super::packet::{collect_packets, IntoPacket};
 use super::{Error, MeshNodeConfig, Message, NodeEvent, NodeStats, PeerInfo, Result};
 use crate::driver::clock::now_ms;
@@ -102,6 +103,7 @@ impl MeshNode {
             name: name.clone(),
             write_soft_limit: config.write_soft_limit,
             write_hard_limit: config.write_hard_limit,
+            write_stall_timeout: config.write_stall_timeout,
         };
         let (commands, io_thread) =
             spawn_event_loop(driver_config, mesh, listener, shared.clone(), pipe.clone())?;
@@ -457,12 +459,8 @@ fn dispatch_sink(
         };
         for event in batch.drain(..) {
             let event = match event {
-                Event::Connected { peer } => NodeEvent::Connected {
-                    peer: String::from_utf8_lossy(&peer).into_owned(),
-                },
-                Event::Disconnected { peer } => NodeEvent::Disconnected {
-                    peer: String::from_utf8_lossy(&peer).into_owned(),
-                },
+                Event::Connected { peer } => NodeEvent::Connected { peer: text(peer) },
+                Event::Disconnected { peer } => NodeEvent::Disconnected { peer: text(peer) },
                 Event::Message(m) => NodeEvent::Message(Message::from_core(m, node.clone())),
             };
             let mut consumed = false;

@@ -120,7 +120,8 @@ impl CommandReceiver {
 }
 
 impl Command {
-    fn cost(&self) -> u64 {
+    /// Estimated bytes of user data the command carries.
+    pub fn cost(&self) -> u64 {
         match self {
             Command::Broadcast { cost, .. }
             | Command::Whisper { cost, .. }

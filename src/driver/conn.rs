@@ -23,6 +23,8 @@ pub(crate) struct Conn {
     pub dirty: bool,
     /// Listed as waiting for its paced frame's turn.
     pub paced_waiting: bool,
+    /// When the queue last became non-empty or a write last made progress.
+    pub last_progress: Instant,
 }
 
 impl Conn {
@@ -33,6 +35,7 @@ impl Conn {
             queue: WriteQueue::new(),
             dirty: false,
             paced_waiting: false,
+            last_progress: Instant::now(),
         }
     }
 }

@@ -29,6 +29,9 @@ const WAKER: Token = Token(1);
 const READS_PER_TURN: usize = 16;
 /// Commands handled per turn before sockets get their turn again.
 const COMMANDS_PER_TURN: usize = 16_384;
+/// Estimated bytes of sends handled per turn before queued frames are flushed: keeps one
+/// turn from queueing more than the write limits allow.
+const SEND_BYTES_PER_TURN: u64 = 1 << 20;
 const READ_BUFFER: usize = 64 * 1024;
 const TICK_EVERY: Duration = Duration::from_millis(500);
 /// How long paced frames wait before the send queue is checked again.
@@ -45,6 +48,9 @@ pub struct DriverConfig {
     pub write_soft_limit: usize,
     /// Above this many queued bytes a connection is closed as a slow peer.
     pub write_hard_limit: usize,
+    /// A connection with bytes queued and no write progress for this long is closed as a slow
+    /// peer (this frees senders held back by a peer that stopped reading).
+    pub write_stall_timeout: Duration,
 }
 
 fn token_of(conn: ConnId) -> Token {
@@ -412,9 +418,13 @@ impl EventLoop {
             return;
         }
         let fd = c.stream.as_raw_fd();
+        let before = c.queue.queued_bytes();
         let flushed = c
             .queue
             .flush(&mut &c.stream, || pacing::send_queue_drained(fd));
+        if c.queue.queued_bytes() < before {
+            c.last_progress = Instant::now();
+        }
         match flushed {
             Ok(FlushState::Empty) => {
                 if matches!(c.phase, Phase::Closing { .. }) {
@@ -457,6 +467,9 @@ impl EventLoop {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
+        if c.queue.is_empty() {
+            c.last_progress = Instant::now();
+        }
         c.queue.push(frame, paced);
         if c.queue.queued_bytes() > self.config.write_hard_limit {
             self.drop_conn(conn, Some(DropReason::SlowPeer));
@@ -482,9 +495,14 @@ impl EventLoop {
 
     fn run_commands(&mut self) -> Flow {
         self.commands.begin_drain();
+        let mut send_bytes = 0;
         for _ in 0..COMMANDS_PER_TURN {
+            if send_bytes > SEND_BYTES_PER_TURN {
+                break;
+            }
             match self.commands.rx.try_recv() {
                 Ok(cmd) => {
+                    send_bytes += cmd.cost();
                     self.commands.processed(&cmd);
                     if self.handle(cmd) == Flow::Stop {
                         return Flow::Stop;
@@ -564,6 +582,21 @@ impl EventLoop {
         for conn in expired {
             self.drop_conn(conn, None);
         }
+        let stall = self.config.write_stall_timeout;
+        let stalled: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| {
+                c.phase == Phase::Open
+                    && !c.queue.is_empty()
+                    && now.saturating_duration_since(c.last_progress) > stall
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for conn in stalled {
+            self.drop_conn(conn, Some(DropReason::SlowPeer));
+        }
+        self.drain_outputs();
         self.accept_all();
         self.peers_dirty = true;
     }

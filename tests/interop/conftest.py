@@ -54,3 +54,25 @@ def raw_client():
     yield connect
     for client in opened:
         client.close()
+
+
+@pytest.fixture
+def rs2p_node():
+    """A factory of rs2p nodes (rs2p.mesh.MeshSocket on 127.0.0.1, a free port,
+    protocol ("mesh", "Plaintext") unless told otherwise), all closed after the
+    test. Needs RS2P_LIBRARY (scripts/test-interop.sh sets it)."""
+    import rs2p_helpers
+
+    started = []
+
+    def start(subnet="mesh", **kw):
+        node = rs2p_helpers.start_node(subnet, **kw)
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        try:
+            node.close()
+        except RuntimeError:  # closed by the test already (py2p's second-close error)
+            pass

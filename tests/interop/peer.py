@@ -79,7 +79,8 @@ class RefPeer:
         self.protocol_id = ready.get("protocol_id")
 
     @classmethod
-    def start(cls, impl="py2p", kind="mesh", port=None, subnet=None, leasing=None, ready_timeout=15.0):
+    def start(cls, impl="py2p", kind="mesh", port=None, subnet=None, leasing=None, ready_timeout=15.0,
+              max_outgoing=None):
         if impl == "py2p":
             argv = [py2p_python(), os.path.join(HERE, "py2p_peer.py")]
         elif impl == "js2p":
@@ -93,6 +94,10 @@ class RefPeer:
             argv += ["--subnet", subnet]
         if leasing is not None:
             argv += ["--leasing", str(int(leasing))]
+        if max_outgoing is not None:
+            if impl != "py2p":
+                raise ValueError("max_outgoing is a py2p_peer.py option")
+            argv += ["--max-outgoing", str(int(max_outgoing))]
         proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=HERE
         )

@@ -4,6 +4,10 @@ What it is: the test harness's handle on the Python reference. Run it with a
 python that has py2p==0.7.878 installed:
 
     python py2p_peer.py --kind mesh|sync|chord [--port N] [--subnet S] [--leasing 0|1]
+                        [--max-outgoing N]
+
+--max-outgoing sets py2p.mesh.max_outgoing (the peers py2p dials by itself
+from peer lists; 0: it dials only when told to, so a line of nodes stays a line).
 
 It binds 127.0.0.1 (a free port unless --port), then prints one JSON object
 per line on stdout. What it is not: a fix of py2p; it changes nothing in the
@@ -121,9 +125,13 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--subnet", default=None)
     ap.add_argument("--leasing", type=int, choices=(0, 1), default=1)
+    ap.add_argument("--max-outgoing", type=int, default=None)
     args = ap.parse_args()
 
     from py2p import base, chord, mesh, sync, flags
+
+    if args.max_outgoing is not None:
+        mesh.max_outgoing = args.max_outgoing
 
     port = args.port or free_port()
     if args.kind == "mesh":

@@ -1,8 +1,9 @@
 """rs2p: the p2p protocol 0.7 (py2p / js2p compatible), implemented in Rust, for Python.
 
-This release wraps the wire codec: protocol IDs and frames. The networking classes
-will arrive in modules named like py2p's (``rs2p.mesh``, ``rs2p.sync``, ``rs2p.chord``,
-``rs2p.base``); flag values are already in :mod:`rs2p.flags`.
+The wire codec (protocol IDs and frames) is here; the networking classes live in modules
+named like py2p's: :mod:`rs2p.mesh` (``MeshSocket``) and :mod:`rs2p.base` (``Protocol``,
+``Message``); flag values are in :mod:`rs2p.flags`. ``rs2p.Message`` is the codec's decoded
+message; a socket's received messages are :class:`rs2p.base.Message`.
 
 The shared library is loaded on first use (see :mod:`rs2p._lib` for where it is looked
 for); :func:`load_library` loads it up front so that a missing or mismatched library is

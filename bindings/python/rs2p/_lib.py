@@ -22,7 +22,20 @@ import ctypes
 import os
 import sys
 import threading
-from ctypes import POINTER, c_char_p, c_int32, c_size_t, c_uint8
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint8,
+    c_uint16,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 from pathlib import Path
 from typing import Any, Callable, List, Mapping, Optional, Tuple
 
@@ -43,6 +56,56 @@ BUILD_HINT = (
 
 u8_ptr = POINTER(c_uint8)
 size_ptr = POINTER(c_size_t)
+void_ptr_ptr = POINTER(c_void_p)  # ``T **out`` for the opaque handles (mesh, message, ...)
+
+
+class Bytes(Structure):
+    """``rs2p_bytes``: one borrowed byte string handed to the library."""
+
+    _fields_ = [("ptr", u8_ptr), ("len", c_size_t)]
+
+
+#: ``rs2p_event.kind`` values.
+EVENT_CONNECT = 1
+EVENT_DISCONNECT = 2
+EVENT_MESSAGE = 3
+
+#: ``rs2p_mesh_set_callback`` flag: messages given to the callback are not also queued.
+CALLBACK_CONSUME_MESSAGES = 1
+
+#: Timeout values of the blocking calls: 0 = do not wait, -1 = wait as long as needed.
+NO_WAIT = 0
+WAIT_FOREVER = -1
+
+DROP_REASONS = 32
+
+
+class Event(Structure):
+    """``rs2p_event``: valid only during the callback it is passed to."""
+
+    _fields_ = [("kind", c_int32), ("peer_id", c_char_p), ("message", c_void_p)]
+
+
+class MeshStats(Structure):
+    """``rs2p_mesh_stats``."""
+
+    _fields_ = [
+        ("frames_in", c_uint64),
+        ("frames_out", c_uint64),
+        ("bytes_in", c_uint64),
+        ("bytes_out", c_uint64),
+        ("relayed", c_uint64),
+        ("delivered", c_uint64),
+        ("queue_len", c_uint64),
+        ("pending", c_uint64),
+        ("dropped", c_uint64 * DROP_REASONS),
+    ]
+
+
+#: ``rs2p_event_cb``: ``void (*)(void *userdata, const rs2p_event *ev)``.
+EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(Event))
+#: ``void (*userdata_free)(void *)``.
+USERDATA_FREE = CFUNCTYPE(None, c_void_p)
 
 
 def library_file_name(platform: str = sys.platform) -> str:
@@ -161,6 +224,105 @@ class Library:
             "rs2p_frame_decode",
             [u8_ptr, c_size_t, u8_ptr, c_size_t, size_ptr, u8_ptr, size_ptr],
         )
+        # A library built before the mesh layer still serves the codec functions; the mesh
+        # classes call require_mesh() and report what is missing.
+        self.mesh_missing: Optional[str] = None
+        try:
+            self._declare_mesh()
+        except LibraryLoadError as err:
+            self.mesh_missing = str(err)
+
+    def require_mesh(self) -> None:
+        """Raises :class:`LibraryLoadError` if this library has no mesh functions."""
+        if self.mesh_missing is not None:
+            raise LibraryLoadError(self.mesh_missing)
+
+    def _declare_mesh(self) -> None:
+        """The mesh node functions (``rs2p_mesh_*``, ``rs2p_message_*``, ``rs2p_peer_list_*``).
+        Opaque handles travel as ``c_void_p``."""
+        status = self._status_function
+        plain = self._function
+        # Config builder.
+        self.rs2p_mesh_config_new = status("rs2p_mesh_config_new", [void_ptr_ptr])
+        self.rs2p_mesh_config_set_bind = status(
+            "rs2p_mesh_config_set_bind", [c_void_p, c_char_p, c_uint16]
+        )
+        self.rs2p_mesh_config_set_out_addr = status(
+            "rs2p_mesh_config_set_out_addr", [c_void_p, c_char_p, c_uint16]
+        )
+        self.rs2p_mesh_config_set_protocol = status(
+            "rs2p_mesh_config_set_protocol", [c_void_p, c_char_p, c_char_p]
+        )
+        self.rs2p_mesh_config_set_max_outgoing = status(
+            "rs2p_mesh_config_set_max_outgoing", [c_void_p, c_uint32]
+        )
+        self.rs2p_mesh_config_set_limits = status(
+            "rs2p_mesh_config_set_limits", [c_void_p, c_uint64, c_uint64]
+        )
+        self.rs2p_mesh_config_set_queue_capacity = status(
+            "rs2p_mesh_config_set_queue_capacity", [c_void_p, c_uint64]
+        )
+        self.rs2p_mesh_config_free = plain("rs2p_mesh_config_free", None, [c_void_p])
+        # Node.
+        self.rs2p_mesh_new = status("rs2p_mesh_new", [c_void_p, void_ptr_ptr])
+        self.rs2p_mesh_id = status("rs2p_mesh_id", [c_void_p, c_char_p, c_size_t, size_ptr])
+        self.rs2p_mesh_port = status("rs2p_mesh_port", [c_void_p, POINTER(c_uint16)])
+        self.rs2p_mesh_connect = status("rs2p_mesh_connect", [c_void_p, c_char_p, c_uint16])
+        self.rs2p_mesh_send = status(
+            "rs2p_mesh_send", [c_void_p, POINTER(Bytes), c_size_t, c_int32]
+        )
+        self.rs2p_mesh_send_msgpack = status(
+            "rs2p_mesh_send_msgpack", [c_void_p, c_uint8, u8_ptr, c_size_t, c_int32]
+        )
+        self.rs2p_mesh_whisper = status(
+            "rs2p_mesh_whisper", [c_void_p, c_char_p, POINTER(Bytes), c_size_t]
+        )
+        self.rs2p_mesh_whisper_msgpack = status(
+            "rs2p_mesh_whisper_msgpack", [c_void_p, c_char_p, c_uint8, u8_ptr, c_size_t]
+        )
+        self.rs2p_mesh_recv = status("rs2p_mesh_recv", [c_void_p, c_int32, void_ptr_ptr])
+        self.rs2p_mesh_set_callback = status(
+            "rs2p_mesh_set_callback",
+            [c_void_p, EVENT_CALLBACK, c_void_p, USERDATA_FREE, c_uint32],
+        )
+        self.rs2p_mesh_peers = status("rs2p_mesh_peers", [c_void_p, void_ptr_ptr])
+        self.rs2p_mesh_stats_get = status("rs2p_mesh_stats_get", [c_void_p, POINTER(MeshStats)])
+        self.rs2p_drop_reason_str = plain("rs2p_drop_reason_str", c_char_p, [c_uint32])
+        self.rs2p_mesh_last_error = plain(
+            "rs2p_mesh_last_error", c_int32, [c_void_p, c_char_p, c_size_t, size_ptr]
+        )
+        self.rs2p_mesh_close = status("rs2p_mesh_close", [c_void_p])
+        self.rs2p_mesh_free = plain("rs2p_mesh_free", None, [c_void_p])
+        # Messages.
+        self.rs2p_message_sender = plain("rs2p_message_sender", c_char_p, [c_void_p])
+        self.rs2p_message_time = plain("rs2p_message_time", c_int64, [c_void_p])
+        self.rs2p_message_id = plain("rs2p_message_id", u8_ptr, [c_void_p])
+        self.rs2p_message_type = plain("rs2p_message_type", c_uint8, [c_void_p])
+        self.rs2p_message_subflag = plain("rs2p_message_subflag", c_uint8, [c_void_p])
+        self.rs2p_message_packet_count = plain("rs2p_message_packet_count", c_size_t, [c_void_p])
+        self.rs2p_message_packet = status(
+            "rs2p_message_packet", [c_void_p, c_size_t, POINTER(u8_ptr), size_ptr]
+        )
+        self.rs2p_message_packets_msgpack = status(
+            "rs2p_message_packets_msgpack", [c_void_p, POINTER(u8_ptr), size_ptr]
+        )
+        self.rs2p_message_reply = status(
+            "rs2p_message_reply", [c_void_p, POINTER(Bytes), c_size_t]
+        )
+        self.rs2p_message_reply_msgpack = status(
+            "rs2p_message_reply_msgpack", [c_void_p, u8_ptr, c_size_t]
+        )
+        self.rs2p_message_clone = status("rs2p_message_clone", [c_void_p, void_ptr_ptr])
+        self.rs2p_message_free = plain("rs2p_message_free", None, [c_void_p])
+        # Peer lists.
+        self.rs2p_peer_list_len = plain("rs2p_peer_list_len", c_size_t, [c_void_p])
+        self.rs2p_peer_list_id = plain("rs2p_peer_list_id", c_char_p, [c_void_p, c_size_t])
+        self.rs2p_peer_list_host = plain("rs2p_peer_list_host", c_char_p, [c_void_p, c_size_t])
+        self.rs2p_peer_list_port = plain("rs2p_peer_list_port", c_uint16, [c_void_p, c_size_t])
+        self.rs2p_peer_list_outgoing = plain(
+            "rs2p_peer_list_outgoing", c_int32, [c_void_p, c_size_t]
+        )
+        self.rs2p_peer_list_free = plain("rs2p_peer_list_free", None, [c_void_p])
 
 
 _loaded: Optional[Library] = None

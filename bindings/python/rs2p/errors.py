@@ -20,6 +20,18 @@ Hierarchy::
         └── BadMsgpack             the msgpack inside a frame is not acceptable
             └── InvalidUtf8, TooDeep, UnsupportedMsgpack, DuplicateMapKey, LengthOverflow
 
+    Mesh node failures (also under Rs2pError):
+    ├── IoError (OSError)          the operating system refused a socket operation
+    │   └── AddrInUse              the bind address is taken (errno EADDRINUSE)
+    ├── Closed (RuntimeError)      the node was closed
+    ├── WouldBlock (BlockingIOError) the node is pushing back and the call asked not to wait
+    ├── Timeout (TimeoutError)     nothing happened within the timeout
+    ├── UnknownPeer (LookupError)  no connected peer has that ID
+    ├── Unsupported                a configuration rs2p does not implement (e.g. 'SSL')
+    ├── NotBytes (TypeError)       a packet asked for as bytes is another msgpack type
+    └── InvalidMsgpackArgument     msgpack passed to the library is not a msgpack array
+                                   (an InvalidArgument, so a ValueError)
+
     LibraryLoadError (OSError)
     ├── LibraryNotFound
     └── LibraryVersionMismatch
@@ -27,6 +39,7 @@ Hierarchy::
 
 from __future__ import annotations
 
+import errno as _errno
 from typing import Dict, Optional, Type
 
 __all__ = [
@@ -53,6 +66,15 @@ __all__ = [
     "UnsupportedMsgpack",
     "DuplicateMapKey",
     "LengthOverflow",
+    "IoError",
+    "AddrInUse",
+    "Closed",
+    "WouldBlock",
+    "Timeout",
+    "UnknownPeer",
+    "Unsupported",
+    "NotBytes",
+    "InvalidMsgpackArgument",
     "LibraryLoadError",
     "LibraryNotFound",
     "LibraryVersionMismatch",
@@ -167,6 +189,76 @@ class UnknownCompression(WireError):
     STATUS = 23
 
 
+class _OSErrorFlavour(Rs2pError):
+    """Mixin base for the classes that are also an OSError subclass: keeps ``errno`` meaningful
+    (the POSIX code named by ``ERRNO``, not the rs2p status) and ``strerror`` the detail."""
+
+    ERRNO: Optional[int] = None
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(status, message)
+        # setattr: the attributes belong to OSError, which this mixin does not derive from.
+        setattr(self, "errno", self.ERRNO)
+        setattr(self, "strerror", message)
+
+
+class IoError(_OSErrorFlavour, OSError):
+    """The operating system refused a socket operation (bind, listen, accept...)."""
+
+    STATUS = 30
+
+
+class AddrInUse(IoError):
+    """The address and port to bind are already in use: pick another port, or 0 for any."""
+
+    STATUS = 31
+    ERRNO = _errno.EADDRINUSE
+
+
+class Closed(Rs2pError, RuntimeError):
+    """The node was closed; nothing more can be done with it."""
+
+    STATUS = 32
+
+
+class WouldBlock(_OSErrorFlavour, BlockingIOError):
+    """The node is pushing back (its send queues are full) and the call was told not to wait."""
+
+    STATUS = 33
+    ERRNO = _errno.EAGAIN
+
+
+class Timeout(_OSErrorFlavour, TimeoutError):
+    """Nothing arrived, or the node kept pushing back, for the whole timeout."""
+
+    STATUS = 34
+    ERRNO = _errno.ETIMEDOUT
+
+
+class UnknownPeer(Rs2pError, LookupError):
+    """No connected peer has that ID (it may have disconnected)."""
+
+    STATUS = 35
+
+
+class Unsupported(UsageError):
+    """A configuration rs2p does not implement, such as the 'SSL' encryption."""
+
+    STATUS = 36
+
+
+class NotBytes(UsageError, TypeError):
+    """A packet asked for as bytes holds another msgpack type (use the msgpack accessors)."""
+
+    STATUS = 37
+
+
+class InvalidMsgpackArgument(InvalidArgument):
+    """msgpack bytes handed to the library do not decode, or are not an array."""
+
+    STATUS = 38
+
+
 _BY_STATUS: Dict[int, Type[Rs2pError]] = {
     cls.STATUS: cls
     for cls in (
@@ -189,6 +281,15 @@ _BY_STATUS: Dict[int, Type[Rs2pError]] = {
         BadMessageShape,
         BadBase58,
         UnknownCompression,
+        IoError,
+        AddrInUse,
+        Closed,
+        WouldBlock,
+        Timeout,
+        UnknownPeer,
+        Unsupported,
+        NotBytes,
+        InvalidMsgpackArgument,
     )
     if cls.STATUS is not None
 }

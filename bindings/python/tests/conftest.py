@@ -17,3 +17,23 @@ def vectors() -> Dict[str, Any]:
         pytest.fail(f"reference vectors missing: {VECTORS_PATH} (they are part of the repository)")
     with VECTORS_PATH.open(encoding="utf-8") as f:
         return json.load(f)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def make_socket():
+    """Factory for MeshSockets on 127.0.0.1 with an ephemeral port; all closed at teardown."""
+    from rs2p.mesh import MeshSocket
+
+    made = []
+
+    def make(*args, **kwargs):
+        kwargs.setdefault("addr", "127.0.0.1")
+        kwargs.setdefault("port", 0)
+        sock = MeshSocket(*args, **kwargs)
+        made.append(sock)
+        return sock
+
+    yield make
+    for sock in made:
+        if not sock.closed:
+            sock.close()

@@ -14,8 +14,10 @@ use super::{
 use crate::wire::flags;
 use crate::wire::frame::{self, MessageId};
 use crate::wire::{base58, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
+/// Least time between two rounds of peer-list requests caused by lost connections.
+pub(super) const PEER_REQUEST_INTERVAL_MS: Millis = 1_000;
 /// Most connections that may wait for their handshake at once (accepted ones).
 pub(super) const MAX_PENDING_HANDSHAKES: usize = 256;
 /// A connection with part of a frame buffered and no new bytes for this long is closed.
@@ -39,13 +41,13 @@ pub(super) struct Core {
     pub(super) config: MeshConfig,
     /// Our node ID as a big-endian integer (for the duplicate-connection rule).
     pub(super) my_id_int: Vec<u8>,
-    pub(super) conns: HashMap<ConnId, Conn>,
+    pub(super) conns: BTreeMap<ConnId, Conn>,
     /// Handshaken peers: peer ID → its one connection.
-    pub(super) routing: HashMap<Vec<u8>, ConnId>,
+    pub(super) routing: BTreeMap<Vec<u8>, ConnId>,
     /// Peer IDs being dialled (not yet handshaken) → the dialling connection.
-    pub(super) dialling: HashMap<Vec<u8>, ConnId>,
+    pub(super) dialling: BTreeMap<Vec<u8>, ConnId>,
     /// Peer IDs not to dial from peer lists until the given time (see [`REDIAL_BACKOFF_MS`]).
-    pub(super) redial_after: HashMap<Vec<u8>, Millis>,
+    pub(super) redial_after: BTreeMap<Vec<u8>, Millis>,
     pub(super) seen: SeenSet,
     pub(super) requests: PendingRequests,
     pub(super) ids: ConnIds,
@@ -56,6 +58,11 @@ pub(super) struct Core {
     pub(super) scratch_targets: Vec<ConnId>,
     /// Counter mixed into request IDs.
     pub(super) request_counter: u64,
+    /// When we last asked our peers for their peer lists after a loss.
+    pub(super) last_peer_request_ms: Option<Millis>,
+    /// A loss happened since then: ask again on the next tick (losses coalesce, so crash
+    /// recovery costs one round of requests per second, not one per lost connection).
+    pub(super) peer_request_due: bool,
 }
 
 impl Core {
@@ -65,10 +72,10 @@ impl Core {
         Core {
             config,
             my_id_int,
-            conns: HashMap::new(),
-            routing: HashMap::new(),
-            dialling: HashMap::new(),
-            redial_after: HashMap::new(),
+            conns: BTreeMap::new(),
+            routing: BTreeMap::new(),
+            dialling: BTreeMap::new(),
+            redial_after: BTreeMap::new(),
             seen,
             requests: PendingRequests::new(),
             ids: ConnIds::new(),
@@ -77,6 +84,8 @@ impl Core {
             lost_peers: Vec::new(),
             scratch_targets: Vec::new(),
             request_counter: 0,
+            last_peer_request_ms: None,
+            peer_request_due: false,
         }
     }
 
@@ -271,7 +280,7 @@ impl Core {
                 self.routing.remove(&peer);
                 self.emit(Event::Disconnected { peer: peer.clone() });
                 self.lost_peers.push(LostPeer(peer));
-                self.request_peer_lists(now_ms);
+                self.request_peer_lists_after_loss(now_ms);
             }
         }
         true
@@ -300,6 +309,29 @@ impl Core {
     }
 
     /// `whisper [request, b"*"]` to every routing-table peer.
+    /// Asks for peer lists at once unless we did so less than a second ago; then the next
+    /// tick asks, once for all the losses in between.
+    pub(super) fn request_peer_lists_after_loss(&mut self, now_ms: Millis) {
+        let recently = self
+            .last_peer_request_ms
+            .is_some_and(|last| now_ms.saturating_sub(last) < PEER_REQUEST_INTERVAL_MS);
+        if recently {
+            self.peer_request_due = true;
+        } else {
+            self.last_peer_request_ms = Some(now_ms);
+            self.request_peer_lists(now_ms);
+        }
+    }
+
+    /// Sends the peer-list request a coalesced loss left due (called on every tick).
+    pub(super) fn send_due_peer_request(&mut self, now_ms: Millis) {
+        if self.peer_request_due {
+            self.peer_request_due = false;
+            self.last_peer_request_ms = Some(now_ms);
+            self.request_peer_lists(now_ms);
+        }
+    }
+
     pub(super) fn request_peer_lists(&mut self, now_ms: Millis) {
         if self.routing.is_empty() {
             return;

@@ -14,7 +14,7 @@ use super::{ConnId, DropReason, Millis};
 use crate::wire::flags;
 use crate::wire::frame::{self, Message};
 use crate::wire::{base58, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 
 /// Most requests waiting for a response at once; at the cap the oldest is forgotten.
 pub(super) const MAX_PENDING_REQUESTS: usize = 1024;
@@ -30,7 +30,7 @@ struct Pending {
 /// Our requests waiting for a response, by request ID.
 #[derive(Debug)]
 pub(super) struct PendingRequests {
-    by_id: HashMap<Vec<u8>, Pending>,
+    by_id: BTreeMap<Vec<u8>, Pending>,
     /// (expiry, request ID) in creation order.
     order: VecDeque<(Millis, Vec<u8>)>,
 }
@@ -38,7 +38,7 @@ pub(super) struct PendingRequests {
 impl PendingRequests {
     pub(super) fn new() -> Self {
         PendingRequests {
-            by_id: HashMap::new(),
+            by_id: BTreeMap::new(),
             order: VecDeque::new(),
         }
     }

@@ -253,3 +253,39 @@ fn a_node_that_dials_itself_drops_the_connection() {
     assert!(net.nodes[0].stats().dropped[DropReason::DuplicateConnection as usize] >= 1);
     assert_eq!(net.connected_events(0), 0);
 }
+
+#[test]
+fn losses_in_quick_succession_cost_one_round_of_peer_requests_per_second() {
+    let mut net = Net::new(5, |_, _| {});
+    net.line(&[(1, 0), (2, 0), (3, 0), (4, 0)]);
+    net.tick_to(T0 + 60_000);
+    let is_request = |frame: &[u8]| {
+        decode(frame).payload == vec![uint(flags::sub::REQUEST), Value::Bin(b"*".to_vec())]
+    };
+    let requests_by_node0 = |net: &Net, from: usize| {
+        net.sent[from..]
+            .iter()
+            .filter(|s| s.node == 0 && is_request(&s.frame))
+            .count()
+    };
+    let before = net.sent.len();
+    for lost in [b"node4".as_slice(), b"node5".as_slice()] {
+        let conn = net.nodes[0]
+            .peers()
+            .iter()
+            .find(|p| p.id == lost)
+            .map(|p| p.conn)
+            .expect("node 0 knows the peer");
+        net.nodes[0].on_closed(conn, DropReason::PeerClosed, net.now);
+    }
+    net.run();
+    // First loss: one request to each of the three peers left then; second loss: deferred.
+    assert_eq!(requests_by_node0(&net, before), 3);
+    let after_losses = net.sent.len();
+    net.tick_to(net.now + 1_000);
+    // The tick sends the deferred round, once, to the peers still connected.
+    assert!(requests_by_node0(&net, after_losses) >= 1);
+    let after_tick = net.sent.len();
+    net.tick_to(net.now + 1_000);
+    assert_eq!(requests_by_node0(&net, after_tick), 0, "nothing left due");
+}
