@@ -25,6 +25,13 @@ pub enum Error {
     InvalidArgument(String),
     /// A feature this build does not offer; the text says which.
     Unsupported(String),
+    /// A sync-table write refused by the lease check: `owner` wrote `key` at `since` (Unix
+    /// seconds) and holds it for an hour from then. Nothing was sent.
+    Leased {
+        key: String,
+        owner: String,
+        since: i64,
+    },
 }
 
 /// Result of a [`crate::api`] call.
@@ -53,6 +60,12 @@ impl fmt::Display for Error {
             ),
             Error::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             Error::Unsupported(what) => write!(f, "unsupported: {what}"),
+            Error::Leased { key, owner, since } => write!(
+                f,
+                "key {key:?} is leased by node {owner} (written at {since}); only that node may \
+                 change it until the lease lapses at {}, or use a table without leasing",
+                since.saturating_add(crate::proto::sync::LEASE_SECONDS)
+            ),
         }
     }
 }

@@ -10,7 +10,9 @@ use crate::driver::{
     spawn_dispatcher, spawn_event_loop, Command, CommandSender, DriverConfig, EventPipe, RecvQueue,
     Shared,
 };
-use crate::proto::mesh::{DropReason, Event, Mesh, MeshConfig, MeshError};
+use crate::proto::mesh::{
+    DropReason, Event, Mesh, MeshConfig, MeshError, MeshHandler, NoopHandler,
+};
 use crate::wire::{flags, ids, Value};
 use once_cell::sync::Lazy;
 use parking_lot::{Mutex, RwLock};
@@ -41,6 +43,10 @@ enum Callback {
     Observe(Arc<ObserveFn>),
     Consume(Arc<ConsumeFn>),
 }
+
+/// Run by the dispatcher thread before each batch of mesh events: a layered protocol
+/// delivers its own events there (see [`MeshNode::start`]).
+pub(crate) type DispatchHook = Box<dyn FnMut(&MeshNode) + Send>;
 
 type ObserveFn = dyn Fn(&MeshNode, &NodeEvent) + Send + Sync;
 type ConsumeFn = dyn Fn(&MeshNode, &NodeEvent) -> bool + Send + Sync;
@@ -76,6 +82,16 @@ pub(crate) struct NodeInner {
 impl MeshNode {
     /// Binds the listener, derives the node ID and starts the I/O and dispatcher threads.
     pub fn new(config: MeshNodeConfig) -> Result<MeshNode> {
+        MeshNode::start(config, |_| (NoopHandler, None))
+    }
+
+    /// [`MeshNode::new`] with a protocol layered on the mesh: `layer` gets the node's event
+    /// pipe (to wake the dispatcher) and returns the handler the I/O thread runs and a hook
+    /// the dispatcher calls before each batch of mesh events.
+    pub(crate) fn start<H: MeshHandler + 'static>(
+        config: MeshNodeConfig,
+        layer: impl FnOnce(&Arc<EventPipe>) -> (H, Option<DispatchHook>),
+    ) -> Result<MeshNode> {
         check_config(&config)?;
         let listener = bind(&config.bind_host, config.port)?;
         let local_port = listener.local_addr()?.port();
@@ -94,10 +110,10 @@ impl MeshNode {
         mesh_config.limits = config.limits;
         mesh_config.seen_capacity = config.seen_capacity;
         mesh_config.handshake_timeout_s = config.handshake_timeout_s;
-        let mesh = Mesh::new(mesh_config, now_ms());
-
         let shared = Arc::new(Shared::new());
         let pipe = Arc::new(EventPipe::new(config.dispatch_capacity));
+        let (handler, hook) = layer(&pipe);
+        let mesh = Mesh::with_handler(mesh_config, handler, now_ms());
         let name = format!("rs2p-{local_port}");
         let driver_config = DriverConfig {
             name: name.clone(),
@@ -129,6 +145,7 @@ impl MeshNode {
             Arc::downgrade(&inner),
             inner.queue.clone(),
             inner.callbacks.clone(),
+            hook,
         );
         match spawn_dispatcher(format!("{name}-events"), pipe, sink) {
             Ok(handle) => inner.threads.lock().dispatcher = Some(handle),
@@ -377,14 +394,14 @@ impl MeshNode {
         }
     }
 
-    fn submit(&self, command: Command) -> Result<()> {
+    pub(crate) fn submit(&self, command: Command) -> Result<()> {
         self.check_open()?;
         self.inner.commands.send(command).map_err(|_| Error::Closed)
     }
 
     /// Waits (or not) while every connection's write buffer, or the queue of sends the I/O
     /// thread has not taken yet, is above the soft limit.
-    fn wait_for_room(&self, mode: SendMode) -> Result<()> {
+    pub(crate) fn wait_for_room(&self, mode: SendMode) -> Result<()> {
         self.check_open()?;
         let inner = &self.inner;
         let soft = inner.config.write_soft_limit as u64;
@@ -444,8 +461,14 @@ fn dispatch_sink(
     node: Weak<NodeInner>,
     queue: Arc<RecvQueue<Message>>,
     callbacks: Arc<RwLock<Vec<Callback>>>,
+    mut hook: Option<DispatchHook>,
 ) -> impl FnMut(&mut Vec<Event>) + Send + 'static {
     move |batch: &mut Vec<Event>| {
+        if let Some(hook) = hook.as_mut() {
+            if let Some(handle) = node.upgrade().map(MeshNode::from_inner) {
+                hook(&handle);
+            }
+        }
         let registered: Vec<Callback> = callbacks.read().clone();
         if registered.is_empty() {
             let messages = batch.drain(..).filter_map(|event| match event {

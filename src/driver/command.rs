@@ -1,7 +1,7 @@
 //! Commands from API threads to a node's I/O thread, and the sender that delivers them with at
 //! most one waker call per I/O-thread wakeup. Not the handling of commands (see `event_loop`).
 
-use crate::proto::mesh::{ConnId, MeshError};
+use crate::proto::mesh::{ConnId, MeshError, Millis};
 use crate::wire::Value;
 use crossbeam_channel::{Receiver, Sender};
 use std::io;
@@ -25,6 +25,14 @@ pub enum Command {
         sub_flag: u8,
         messages: Vec<Vec<Value>>,
         /// Bytes counted in [`CommandSender::pending_bytes`] for this command.
+        cost: u64,
+    },
+    /// Broadcast `[sub_flag, packets...]` stamped with `at_ms` (a time the caller already used,
+    /// e.g. as a sync write's metadata) rather than the I/O thread's clock.
+    BroadcastAt {
+        sub_flag: u8,
+        packets: Vec<Value>,
+        at_ms: Millis,
         cost: u64,
     },
     /// Whisper `[sub_flag, packets...]` to a neighbour.
@@ -124,6 +132,7 @@ impl Command {
     pub fn cost(&self) -> u64 {
         match self {
             Command::Broadcast { cost, .. }
+            | Command::BroadcastAt { cost, .. }
             | Command::Whisper { cost, .. }
             | Command::Reply { cost, .. } => *cost,
             Command::Connect { .. } | Command::Shutdown => 0,

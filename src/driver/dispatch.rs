@@ -13,6 +13,8 @@ use std::thread::{self, JoinHandle};
 struct PipeState {
     events: Vec<Event>,
     messages: usize,
+    /// Set by [`EventPipe::wake`]: the dispatcher runs once even without events.
+    woken: bool,
     closed: bool,
 }
 
@@ -31,6 +33,7 @@ impl EventPipe {
             state: Mutex::new(PipeState {
                 events: Vec::new(),
                 messages: 0,
+                woken: false,
                 closed: false,
             }),
             ready: Condvar::new(),
@@ -63,20 +66,34 @@ impl EventPipe {
         self.ready.notify_one();
     }
 
-    /// Waits for events and swaps them into `out` (which must be empty); false once closed.
+    /// Waits for events (or a [`EventPipe::wake`]) and swaps them into `out` (which must be
+    /// empty; it may stay empty after a wake); false once closed.
     pub fn take(&self, out: &mut Vec<Event>) -> bool {
         let mut state = self.state.lock();
         loop {
             if state.closed {
                 return false;
             }
-            if !state.events.is_empty() {
+            if !state.events.is_empty() || state.woken {
+                state.woken = false;
                 std::mem::swap(&mut state.events, out);
                 state.messages = 0;
                 return true;
             }
             self.ready.wait(&mut state);
         }
+    }
+
+    /// Makes the dispatcher run its sink once, with or without events (a layered protocol
+    /// queues its own events elsewhere and calls this; any thread).
+    pub fn wake(&self) {
+        let mut state = self.state.lock();
+        if state.woken || state.closed {
+            return;
+        }
+        state.woken = true;
+        drop(state);
+        self.ready.notify_one();
     }
 
     /// Stops the dispatcher; undispatched events are dropped.

@@ -29,7 +29,7 @@ use super::dispatch::EventPipe;
 use super::pacing;
 use super::shared::Shared;
 use super::write_queue::FlushState;
-use crate::proto::mesh::{ConnId, DropReason, Event, Mesh, Millis, Output};
+use crate::proto::mesh::{ConnId, DropReason, Event, Mesh, MeshHandler, Millis, Output};
 use crossbeam_channel::TryRecvError;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -82,10 +82,11 @@ fn conn_of(token: Token) -> ConnId {
     (token.0 - 2) as ConnId
 }
 
-/// Starts the I/O thread for `mesh` on `listener`; returns the command sender and the thread.
-pub fn spawn_event_loop(
+/// Starts the I/O thread for `mesh` (a plain mesh, or one with a protocol layered on it) on
+/// `listener`; returns the command sender and the thread.
+pub fn spawn_event_loop<H: MeshHandler + 'static>(
     config: DriverConfig,
-    mesh: Mesh,
+    mesh: Mesh<H>,
     listener: std::net::TcpListener,
     shared: Arc<Shared>,
     pipe: Arc<EventPipe>,
@@ -155,11 +156,11 @@ enum Flow {
     Stop,
 }
 
-struct EventLoop {
+struct EventLoop<H: MeshHandler> {
     config: DriverConfig,
     poll: Poll,
     listener: TcpListener,
-    mesh: Mesh,
+    mesh: Mesh<H>,
     conns: HashMap<ConnId, Conn>,
     commands: CommandReceiver,
     shared: Arc<Shared>,
@@ -187,7 +188,7 @@ struct EventLoop {
     next_tick: Instant,
 }
 
-impl EventLoop {
+impl<H: MeshHandler> EventLoop<H> {
     fn run(&mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
@@ -687,6 +688,15 @@ impl EventLoop {
                     self.mesh.broadcast(sub_flag, packets, self.now);
                     self.drain_outputs();
                 }
+            }
+            Command::BroadcastAt {
+                sub_flag,
+                packets,
+                at_ms,
+                ..
+            } => {
+                self.mesh.broadcast(sub_flag, packets, at_ms);
+                self.drain_outputs();
             }
             Command::Whisper {
                 peer,

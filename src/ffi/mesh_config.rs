@@ -16,8 +16,8 @@ pub struct rs2p_mesh_config {
 }
 
 impl rs2p_mesh_config {
-    /// The defaults the C API documents: subnet "mesh", the default of py2p's and js2p's
-    /// mesh sockets (the same as the safe API's).
+    /// The defaults the C API documents: those of the Rust API, whose subnet "mesh" is the
+    /// default protocol of py2p's and js2p's mesh sockets (`mesh.default_protocol`).
     pub(crate) fn defaults() -> MeshNodeConfig {
         MeshNodeConfig::new()
     }

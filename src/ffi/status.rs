@@ -105,6 +105,8 @@ pub fn status_of_api_error(error: &crate::api::Error) -> rs2p_status {
         Error::Timeout => RS2P_ERR_TIMEOUT,
         Error::UnknownPeer { .. } => RS2P_ERR_UNKNOWN_PEER,
         Error::InvalidArgument(_) => RS2P_ERR_INVALID_ARGUMENT,
+        // Until the sync object gets its own code (39-59 are reserved for it).
+        Error::Leased { .. } => RS2P_ERR_INVALID_ARGUMENT,
         Error::Unsupported(_) => RS2P_ERR_UNSUPPORTED,
     }
 }

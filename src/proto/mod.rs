@@ -4,3 +4,4 @@
 //! milliseconds), so every rule is unit-testable and a simulator can run thousands of nodes.
 
 pub mod mesh;
+pub mod sync;
