@@ -6,12 +6,13 @@ use super::packet::{collect_packets, IntoPacket};
 use super::{Error, MeshNodeConfig, Message, NodeEvent, NodeStats, PeerInfo, Result};
 use crate::driver::clock::now_ms;
 use crate::driver::command::estimated_size;
+use crate::driver::dispatch::DirectSink;
 use crate::driver::{
     spawn_dispatcher, spawn_event_loop, Command, CommandSender, DriverConfig, EventPipe, RecvQueue,
     Shared,
 };
 use crate::proto::mesh::{
-    DropReason, Event, Mesh, MeshConfig, MeshError, MeshHandler, NoopHandler,
+    DropReason, Event, Mesh, MeshConfig, MeshError, MeshHandler, NoopHandler, UserMessage,
 };
 use crate::wire::{flags, ids, Value};
 use once_cell::sync::Lazy;
@@ -20,7 +21,7 @@ use std::io;
 use std::net::{TcpListener, UdpSocket};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -113,6 +114,12 @@ impl MeshNode {
         let shared = Arc::new(Shared::new());
         let pipe = Arc::new(EventPipe::new(config.dispatch_capacity));
         let (handler, hook) = layer(&pipe);
+        let queue = Arc::new(RecvQueue::new(config.recv_queue_capacity));
+        // Filled once the node exists; messages carry it so that `reply` reaches the node.
+        let node_slot: Arc<OnceLock<Weak<NodeInner>>> = Arc::new(OnceLock::new());
+        if hook.is_none() {
+            pipe.set_direct(direct_sink(queue.clone(), node_slot.clone()));
+        }
         let mesh = Mesh::with_handler(mesh_config, handler, now_ms());
         let name = format!("rs2p-{local_port}");
         let driver_config = DriverConfig {
@@ -129,7 +136,7 @@ impl MeshNode {
             protocol_id,
             out_addr,
             local_port,
-            queue: Arc::new(RecvQueue::new(config.recv_queue_capacity)),
+            queue,
             config,
             commands,
             shared,
@@ -141,6 +148,7 @@ impl MeshNode {
             }),
             closed: AtomicBool::new(false),
         });
+        let _ = node_slot.set(Arc::downgrade(&inner));
         let sink = dispatch_sink(
             Arc::downgrade(&inner),
             inner.queue.clone(),
@@ -357,6 +365,7 @@ impl MeshNode {
     /// `close()` included. A panicking callback is caught and does not stop the others.
     pub fn on_event(&self, callback: impl Fn(&MeshNode, &NodeEvent) + Send + Sync + 'static) {
         let callback = Callback::Observe(Arc::new(callback));
+        self.inner.pipe.end_direct();
         self.inner.callbacks.write().push(callback);
     }
 
@@ -370,6 +379,7 @@ impl MeshNode {
         callback: impl Fn(&MeshNode, &NodeEvent) -> bool + Send + Sync + 'static,
     ) {
         let callback = Callback::Consume(Arc::new(callback));
+        self.inner.pipe.end_direct();
         self.inner.callbacks.write().push(callback);
     }
 
@@ -454,6 +464,27 @@ impl Drop for NodeInner {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// Where the I/O thread puts messages while no callback is registered: straight into the
+/// receive queue (see `driver::dispatch`). A message that arrives in the moment between
+/// the listener opening and the node existing gets no node to reply through (its `reply`
+/// says `Closed`); nothing can reach that moment but a peer that guessed the port.
+fn direct_sink(
+    queue: Arc<RecvQueue<Message>>,
+    node_slot: Arc<OnceLock<Weak<NodeInner>>>,
+) -> Box<DirectSink> {
+    Box::new(move |messages: &mut Vec<UserMessage>| {
+        if queue.capacity() == 0 {
+            return;
+        }
+        let node = node_slot.get().cloned().unwrap_or_default();
+        queue.push_all(
+            messages
+                .drain(..)
+                .map(|m| Message::from_core(m, node.clone())),
+        );
+    })
 }
 
 /// What the dispatcher thread does with each batch of core events.

@@ -2,12 +2,18 @@
 //! runs user code (callbacks, the receive queue) so that it never runs on the I/O thread.
 //! The pipe holds a bounded number of messages; beyond it new messages are shed and counted
 //! (connect and disconnect events are never shed). Not the callbacks themselves (`crate::api`).
+//!
+//! The direct path: while nothing needs messages on the dispatcher (no callback, no layered
+//! protocol), the I/O thread hands them straight to a [`DirectSink`] (the receive queue) and
+//! skips one thread wake-up per message. It is switched on before the I/O thread starts and
+//! only ever switched off (when a callback is registered), so every message that went the
+//! direct way was queued before any that goes through the pipe: order is kept.
 
-use crate::proto::mesh::Event;
+use crate::proto::mesh::{Event, UserMessage};
 use parking_lot::{Condvar, Mutex};
 use std::io;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle};
 
 struct PipeState {
@@ -24,7 +30,13 @@ pub struct EventPipe {
     ready: Condvar,
     message_capacity: usize,
     shed: AtomicU64,
+    direct: OnceLock<Box<DirectSink>>,
+    direct_on: AtomicBool,
 }
+
+/// Takes messages on the I/O thread (it must be quick and never wait on user code); what it
+/// leaves in the vector is dropped.
+pub type DirectSink = dyn Fn(&mut Vec<UserMessage>) + Send + Sync;
 
 impl EventPipe {
     /// A pipe holding at most `message_capacity` undispatched messages.
@@ -39,6 +51,8 @@ impl EventPipe {
             ready: Condvar::new(),
             message_capacity: message_capacity.max(1),
             shed: AtomicU64::new(0),
+            direct: OnceLock::new(),
+            direct_on: AtomicBool::new(false),
         }
     }
 
@@ -103,6 +117,34 @@ impl EventPipe {
         state.events.clear();
         drop(state);
         self.ready.notify_all();
+    }
+
+    /// Switches the direct path on with `sink` (once, before the I/O thread starts).
+    pub fn set_direct(&self, sink: Box<DirectSink>) {
+        if self.direct.set(sink).is_ok() {
+            self.direct_on.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Switches the direct path off for good: later messages go through the dispatcher.
+    pub fn end_direct(&self) {
+        self.direct_on.store(false, Ordering::SeqCst);
+    }
+
+    /// True while messages should go the direct path (I/O thread, per message).
+    pub fn is_direct(&self) -> bool {
+        self.direct_on.load(Ordering::Relaxed)
+    }
+
+    /// Hands `messages` to the direct sink (I/O thread); leaves `messages` empty.
+    pub fn deliver_direct(&self, messages: &mut Vec<UserMessage>) {
+        if messages.is_empty() {
+            return;
+        }
+        if let Some(sink) = self.direct.get() {
+            sink(messages);
+        }
+        messages.clear();
     }
 
     /// Messages shed because the dispatcher fell behind.

@@ -29,7 +29,9 @@ use super::dispatch::EventPipe;
 use super::pacing;
 use super::shared::Shared;
 use super::write_queue::FlushState;
-use crate::proto::mesh::{ConnId, DropReason, Event, Mesh, MeshHandler, Millis, Output};
+use crate::proto::mesh::{
+    ConnId, DropReason, Event, Mesh, MeshHandler, Millis, Output, UserMessage,
+};
 use crossbeam_channel::TryRecvError;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -110,6 +112,7 @@ pub fn spawn_event_loop<H: MeshHandler + 'static>(
         now: now_ms(),
         read_buf: vec![0; READ_BUFFER],
         outbox: Vec::new(),
+        direct_out: Vec::new(),
         dirty: Vec::new(),
         read_again: Vec::new(),
         read_paused: Vec::new(),
@@ -170,6 +173,8 @@ struct EventLoop<H: MeshHandler> {
     read_buf: Vec<u8>,
     /// Events for the dispatcher, published at the end of the turn.
     outbox: Vec<Event>,
+    /// Messages for the pipe's direct sink, delivered at the end of the turn.
+    direct_out: Vec<UserMessage>,
     /// Connections with bytes to flush this turn.
     dirty: Vec<ConnId>,
     /// Connections that used their read budget and may have more to read.
@@ -599,6 +604,9 @@ impl<H: MeshHandler> EventLoop<H> {
                 Output::Transmit { conn, frame, paced } => self.queue_frame(conn, frame, paced),
                 Output::Dial { conn, host, port } => self.start_dial(conn, &host, port),
                 Output::Close { conn, flush, .. } => self.close_for_core(conn, flush),
+                Output::Event(Event::Message(message)) if self.pipe.is_direct() => {
+                    self.direct_out.push(message);
+                }
                 Output::Event(event) => {
                     if !matches!(event, Event::Message(_)) {
                         self.peers_dirty = true;
@@ -760,6 +768,8 @@ impl<H: MeshHandler> EventLoop<H> {
 
     /// Publishes events, counters and buffer levels for the other threads.
     fn publish(&mut self) {
+        // Direct messages first: they all came before any message in the pipe this turn.
+        self.pipe.deliver_direct(&mut self.direct_out);
         self.pipe.publish(&mut self.outbox);
         *self.shared.stats.lock() = self.mesh.stats().clone();
         if self.peers_dirty {

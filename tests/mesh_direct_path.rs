@@ -1,0 +1,63 @@
+//! Messages reach `recv` in arrival order whether they go straight from the I/O thread to the
+//! receive queue (no callback registered) or through the dispatcher (after one is), including
+//! across the moment a callback is registered while messages stream in.
+
+use rs2p::api::{MeshNode, MeshNodeConfig, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    cond()
+}
+
+fn node() -> MeshNode {
+    MeshNodeConfig::new().max_outgoing(0).build().expect("node")
+}
+
+#[test]
+fn order_is_kept_across_registering_a_callback_mid_stream() {
+    const COUNT: u64 = 20_000;
+    let a = node();
+    let b = node();
+    a.connect("127.0.0.1", b.local_port()).expect("dial");
+    assert!(wait_until(|| a.peers().len() == 1 && b.peers().len() == 1));
+    let sender = {
+        let a = a.clone();
+        std::thread::spawn(move || {
+            for chunk in (0..COUNT).collect::<Vec<_>>().chunks(500) {
+                let batch = chunk.iter().map(|&i| vec![Value::UInt(i)]).collect();
+                a.send_many(batch, rs2p::api::SendMode::Block(Duration::from_secs(30)))
+                    .expect("send");
+            }
+        })
+    };
+    let mut next = 0u64;
+    let seen_by_callback = Arc::new(AtomicU64::new(0));
+    while next < COUNT {
+        if next == COUNT / 4 {
+            let seen = seen_by_callback.clone();
+            b.on_event(move |_, _| {
+                seen.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        let m = b
+            .recv(Duration::from_secs(10))
+            .unwrap_or_else(|| panic!("message {next} never came"));
+        assert_eq!(m.packets, vec![Value::UInt(next)], "in order");
+        next += 1;
+    }
+    sender.join().expect("sender");
+    assert!(
+        seen_by_callback.load(Ordering::Relaxed) > 0,
+        "the callback saw the later messages"
+    );
+    assert_eq!(b.stats().recv_queue_shed, 0);
+}
