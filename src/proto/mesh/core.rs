@@ -206,11 +206,12 @@ impl Core {
         );
         let mut frames = FrameSet::new(id, packed);
         let mut sent = 0;
-        for &conn in &targets {
+        let count = targets.len();
+        for (index, &conn) in targets.iter().enumerate() {
             let Some(kind) = self.conns.get(&conn).map(Conn::link_kind) else {
                 continue;
             };
-            let frame = frames.frame_for(kind);
+            let frame = frames.frame_for(kind, index + 1 == count);
             self.transmit(conn, frame, kind.paced());
             sent += 1;
         }

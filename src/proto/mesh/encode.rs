@@ -30,15 +30,22 @@ impl<'a> FrameSet<'a> {
         }
     }
 
-    /// The whole frame for a link of `kind` (a fresh copy the caller owns).
-    pub(super) fn frame_for(&mut self, kind: LinkKind) -> Vec<u8> {
+    /// The whole frame for a link of `kind` (a fresh copy the caller owns). With `last` set
+    /// (no further link will ask) the kept frame itself is handed over instead of a copy.
+    pub(super) fn frame_for(&mut self, kind: LinkKind, last: bool) -> Vec<u8> {
         let (id, packed) = (self.id, self.packed);
         let slot = match kind {
             LinkKind::Rs2p | LinkKind::PlainPaced => &mut self.plain,
             LinkKind::Aligned(Method::Zlib) => &mut self.zlib,
             LinkKind::Aligned(Method::Gzip) => &mut self.gzip,
         };
-        slot.get_or_insert_with(|| build(id, packed, kind)).clone()
+        match (last, slot.take()) {
+            (true, Some(frame)) => frame,
+            (true, None) => build(id, packed, kind),
+            (false, kept) => slot
+                .insert(kept.unwrap_or_else(|| build(id, packed, kind)))
+                .clone(),
+        }
     }
 }
 

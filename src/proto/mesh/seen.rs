@@ -18,6 +18,9 @@ use std::hash::{BuildHasherDefault, Hasher};
 /// How long an entry stays after its arrival: one second more than the acceptance window.
 pub(super) const SEEN_TTL_MS: Millis = 61_000;
 
+/// Entries reserved when the set is made.
+const INITIAL_ROOM: usize = 16_384;
+
 /// The set of recently seen broadcast IDs.
 #[derive(Debug)]
 pub(super) struct SeenSet {
@@ -29,9 +32,12 @@ pub(super) struct SeenSet {
 
 impl SeenSet {
     pub(super) fn new(capacity: usize) -> Self {
+        // Room for a first burst up front; beyond it the table grows by doubling as usual
+        // (reserving the whole capacity would cost every node tens of MiB at start).
+        let initial = capacity.min(INITIAL_ROOM);
         SeenSet {
-            keys: HashSet::default(),
-            order: VecDeque::new(),
+            keys: HashSet::with_capacity_and_hasher(initial, Default::default()),
+            order: VecDeque::with_capacity(initial),
             capacity,
         }
     }
@@ -39,17 +45,18 @@ impl SeenSet {
     /// Records `id`; returns false if it was already present (a duplicate).
     pub(super) fn insert(&mut self, id: &MessageId, now_ms: Millis) -> bool {
         self.expire(now_ms);
-        let key = key_of(id);
-        if self.keys.contains(&key) {
-            return false;
-        }
         if self.capacity == 0 {
             return true;
         }
+        let key = key_of(id);
+        // One probe: `insert` says whether the key was new.
+        if !self.keys.insert(key) {
+            return false;
+        }
+        // The new key is not in `order` yet, so trimming cannot forget it.
         while self.order.len() >= self.capacity {
             self.forget_oldest();
         }
-        self.keys.insert(key);
         self.order
             .push_back((now_ms.saturating_add(SEEN_TTL_MS), key));
         true
