@@ -45,3 +45,26 @@ impl Conn {
         }
     }
 }
+
+/// Hashes connection ids (small, sequential integers) with one multiplication instead of
+/// SipHash: the map is only ever keyed by ids the core allocated, never by peer input.
+#[derive(Default)]
+pub(crate) struct ConnIdHasher(u64);
+
+impl std::hash::Hasher for ConnIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, id: u64) {
+        self.0 = id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by connection id.
+pub(crate) type ConnMap<V> =
+    std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<ConnIdHasher>>;

@@ -24,7 +24,7 @@
 
 use super::clock::now_ms;
 use super::command::{self, Command, CommandReceiver, CommandSender};
-use super::conn::{Conn, Phase};
+use super::conn::{Conn, ConnMap, Phase};
 use super::dispatch::EventPipe;
 use super::pacing;
 use super::shared::Shared;
@@ -105,7 +105,7 @@ pub fn spawn_event_loop<H: MeshHandler + 'static>(
         poll,
         listener,
         mesh,
-        conns: HashMap::new(),
+        conns: ConnMap::default(),
         commands,
         shared: shared.clone(),
         pipe: pipe.clone(),
@@ -164,7 +164,7 @@ struct EventLoop<H: MeshHandler> {
     poll: Poll,
     listener: TcpListener,
     mesh: Mesh<H>,
-    conns: HashMap<ConnId, Conn>,
+    conns: ConnMap<Conn>,
     commands: CommandReceiver,
     shared: Arc<Shared>,
     pipe: Arc<EventPipe>,
