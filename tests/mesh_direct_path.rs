@@ -24,40 +24,51 @@ fn node() -> MeshNode {
 
 #[test]
 fn order_is_kept_across_registering_a_callback_mid_stream() {
-    const COUNT: u64 = 20_000;
+    const HALF: u64 = 10_000;
     let a = node();
     let b = node();
     a.connect("127.0.0.1", b.local_port()).expect("dial");
     assert!(wait_until(|| a.peers().len() == 1 && b.peers().len() == 1));
+    let (registered_tx, registered_rx) = std::sync::mpsc::channel::<()>();
     let sender = {
         let a = a.clone();
         std::thread::spawn(move || {
-            for chunk in (0..COUNT).collect::<Vec<_>>().chunks(500) {
-                let batch = chunk.iter().map(|&i| vec![Value::UInt(i)]).collect();
-                a.send_many(batch, rs2p::api::SendMode::Block(Duration::from_secs(30)))
-                    .expect("send");
-            }
+            let send = |range: std::ops::Range<u64>| {
+                for chunk in range.collect::<Vec<_>>().chunks(500) {
+                    let batch = chunk.iter().map(|&i| vec![Value::UInt(i)]).collect();
+                    a.send_many(batch, rs2p::api::SendMode::Block(Duration::from_secs(30)))
+                        .expect("send");
+                }
+            };
+            // The first half streams in before the callback exists (the direct path), the
+            // second after it was registered (through the dispatcher).
+            send(0..HALF);
+            let _ = registered_rx.recv();
+            send(HALF..2 * HALF);
         })
     };
-    let mut next = 0u64;
+    assert!(
+        wait_until(|| b.stats().recv_queue_len > 0),
+        "the stream started"
+    );
     let seen_by_callback = Arc::new(AtomicU64::new(0));
-    while next < COUNT {
-        if next == COUNT / 4 {
-            let seen = seen_by_callback.clone();
-            b.on_event(move |_, _| {
-                seen.fetch_add(1, Ordering::Relaxed);
-            });
-        }
+    {
+        let seen = seen_by_callback.clone();
+        b.on_event(move |_, _| {
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    registered_tx.send(()).expect("sender waits");
+    for next in 0..2 * HALF {
         let m = b
             .recv(Duration::from_secs(10))
             .unwrap_or_else(|| panic!("message {next} never came"));
         assert_eq!(m.packets, vec![Value::UInt(next)], "in order");
-        next += 1;
     }
     sender.join().expect("sender");
     assert!(
-        seen_by_callback.load(Ordering::Relaxed) > 0,
-        "the callback saw the later messages"
+        wait_until(|| seen_by_callback.load(Ordering::Relaxed) >= HALF),
+        "the callback saw every message sent after it was registered"
     );
     assert_eq!(b.stats().recv_queue_shed, 0);
 }
