@@ -21,6 +21,10 @@
 //!   as `SlowPeer`, which resumes the paused reads. The hard limit stays as the last bound for
 //!   queues that grow while their own connection is read (frames relayed between two
 //!   congested peers).
+//!
+//! Closing. A shutdown command stops reading for the core and taking commands, then writes
+//! out what is queued until every queue is empty or `close_flush_timeout` has passed, so a
+//! message sent just before `close()` still leaves.
 
 use super::clock::now_ms;
 use super::command::{self, Command, CommandReceiver, CommandSender};
