@@ -235,3 +235,26 @@ fn a_last_link_that_never_reads_again_still_ends_as_a_slow_peer() {
         node.close();
     }
 }
+
+#[test]
+fn a_node_joining_while_a_link_is_congested_gets_in() {
+    let Line { a, b, c, gate } = line(Duration::from_secs(600));
+    gate.set_shut(true);
+    let sender = burst(&a);
+    assert!(
+        wait_until(|| a.stats().write_buffered > A_SOFT as u64 && b.stats().write_buffered > 0),
+        "the burst was not pushed back to A"
+    );
+    // B now reads neither A nor (without the handshake rule) anyone new.
+    let d = MeshNodeConfig::new().max_outgoing(0).build().expect("d");
+    d.connect("127.0.0.1", b.local_port()).expect("d-b");
+    assert!(
+        wait_until(|| b.peers().len() == 3),
+        "B never read the joining node's handshake"
+    );
+    gate.set_shut(false);
+    assert_eq!(sender.join().expect("sender thread"), MESSAGES);
+    for node in [&a, &b, &c, &d] {
+        node.close();
+    }
+}

@@ -29,6 +29,8 @@ pub(crate) struct Conn {
     pub congested: bool,
     /// Listed as waiting to read until no other connection is congested.
     pub read_paused: bool,
+    /// In the core's routing table (refreshed with the published peer list).
+    pub handshaken: bool,
 }
 
 impl Conn {
@@ -42,6 +44,7 @@ impl Conn {
             last_progress: Instant::now(),
             congested: false,
             read_paused: false,
+            handshaken: false,
         }
     }
 }

@@ -12,6 +12,9 @@
 //! is slower than its upstream slows the upstream instead of buffering until it must cut the
 //! downstream link. Two rules keep this from freezing a node:
 //!
+//! * A connection whose peer has not completed its handshake is not paused: a node joining
+//!   while a link is congested still gets in (before its handshake it gets nothing relayed,
+//!   so it cannot add to the congestion; what it sends is bounded by the hard limit).
 //! * A congested connection is never paused itself. Its peer may be a relay in the same state
 //!   (its queue towards us full, so it has stopped reading everything but us); reading what it
 //!   sends is what lets it make progress and read our queue in turn. Pausing it would be a
@@ -368,7 +371,7 @@ impl<H: MeshHandler> EventLoop<H> {
             if c.phase != Phase::Open {
                 return;
             }
-            if self.congested > 0 && !c.congested {
+            if self.congested > 0 && !c.congested && c.handshaken {
                 if !c.read_paused {
                     c.read_paused = true;
                     self.read_paused.push(conn);
@@ -778,7 +781,16 @@ impl<H: MeshHandler> EventLoop<H> {
         *self.shared.stats.lock() = self.mesh.stats().clone();
         if self.peers_dirty {
             self.peers_dirty = false;
-            *self.shared.peers.write() = self.mesh.peers();
+            let peers = self.mesh.peers();
+            for c in self.conns.values_mut() {
+                c.handshaken = false;
+            }
+            for peer in &peers {
+                if let Some(c) = self.conns.get_mut(&peer.conn) {
+                    c.handshaken = true;
+                }
+            }
+            *self.shared.peers.write() = peers;
         }
         let mut total = 0usize;
         let mut least: Option<usize> = None;
