@@ -4,7 +4,7 @@
 
 use super::host_addr;
 use crate::proto::mesh::{Event, Mesh, MeshConfig};
-use crate::sim::memory::resident_bytes;
+use crate::sim::memory::{heap_in_use_bytes, resident_bytes};
 use crate::sim::network::NetworkConfig;
 use crate::sim::queue::SimTime;
 use crate::sim::rng::Rng;
@@ -315,6 +315,10 @@ pub struct StudyResult {
     pub phases: Vec<Phase>,
     /// Resident memory growth while joining, divided by the node count (bytes).
     pub rss_per_node: Option<u64>,
+    /// Heap growth while joining and settling, divided by the node count (bytes): the nodes'
+    /// own state plus the simulator's per-node and per-link tables and any frames still in
+    /// flight. Unlike RSS it does not count pages the allocator keeps after peaks.
+    pub heap_per_node: Option<u64>,
     pub wall_ms: u128,
     pub events: u64,
     /// The simulator's whole-run network counters.
@@ -326,12 +330,18 @@ pub struct StudyResult {
 pub fn study(cfg: &StudyConfig) -> StudyResult {
     let started = std::time::Instant::now();
     let rss_before = resident_bytes();
+    let heap_before = heap_in_use_bytes();
     let mut world = MeshWorld::new(cfg.seed, cfg.network.clone(), cfg.max_outgoing);
     world.set_seen_capacity(cfg.seen_capacity);
     world.grow(cfg.nodes, cfg.join_interval_ms);
     let until = world.sim.now() + cfg.settle_ms;
     world.sim.run_until(until);
     let rss_after = resident_bytes();
+    let heap_after = heap_in_use_bytes();
+    let heap_per_node = match (heap_before, heap_after) {
+        (Some(b), Some(a)) if cfg.nodes > 0 => Some(a.saturating_sub(b) / u64::from(cfg.nodes)),
+        _ => None,
+    };
     let rss_per_node = match (rss_before, rss_after) {
         (Some(b), Some(a)) if cfg.nodes > 0 => Some(a.saturating_sub(b) / u64::from(cfg.nodes)),
         _ => None,
@@ -386,6 +396,7 @@ pub fn study(cfg: &StudyConfig) -> StudyResult {
         joined_component,
         phases,
         rss_per_node,
+        heap_per_node,
         wall_ms: started.elapsed().as_millis(),
         events: world.sim.counters().events,
         net: world.sim.counters().clone(),
