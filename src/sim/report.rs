@@ -25,7 +25,9 @@ fn settings_line(r: &StudyResult, per: &str) -> String {
     let latency = match c.network.latency {
         Latency::Fixed { ms } => format!("latency {ms} ms"),
         Latency::Uniform { min_ms, max_ms } => format!("latency {min_ms}..{max_ms} ms"),
-        Latency::LogNormal { median_ms, .. } => format!("latency log-normal, median {median_ms} ms"),
+        Latency::LogNormal { median_ms, .. } => {
+            format!("latency log-normal, median {median_ms} ms")
+        }
     };
     format!(
         "seed {}, {latency}, max_outgoing {}\n\
@@ -55,6 +57,28 @@ pub fn topology_table(results: &[StudyResult]) -> String {
             r.events,
             r.wall_ms as f64 / 1000.0
         );
+    }
+    s
+}
+
+/// Where each run's host time and simulated traffic went, stage by stage.
+pub fn cost_table(results: &[StudyResult]) -> String {
+    let mut s = String::from(
+        "| nodes | stage | wall time | events | frames | MB on the wire |\n|---:|:---|---:|---:|---:|---:|\n",
+    );
+    for r in results {
+        for st in &r.stages {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.1} s | {} | {} | {:.1} |",
+                r.config.nodes,
+                st.name,
+                st.wall_ms as f64 / 1000.0,
+                st.events,
+                st.frames,
+                st.bytes as f64 / 1e6
+            );
+        }
     }
     s
 }

@@ -248,7 +248,11 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("a &lt; b"));
         assert!(svg.contains("seed 1"));
-        assert_eq!(svg.matches("stroke-dasharray").count(), 2, "line and legend");
+        assert_eq!(
+            svg.matches("stroke-dasharray").count(),
+            2,
+            "line and legend"
+        );
     }
 
     #[test]
