@@ -95,9 +95,10 @@ fn run(args: &Args) -> Result<(), String> {
         first.crash_fraction * 100.0
     );
     let tables = format!(
-        "## Topology after joining\n\n{}\n## One broadcast\n\n{}",
+        "## Topology after joining\n\n{}\n## One broadcast\n\n{}\n## Cost of the run, by stage\n\n{}",
         report::topology_table(&results),
-        report::broadcast_table(&results)
+        report::broadcast_table(&results),
+        report::cost_table(&results)
     );
     println!("\n{settings}\n{tables}");
     for r in &results {

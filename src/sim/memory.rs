@@ -1,6 +1,7 @@
 //! Memory measurement for the simulator's reports: the process's resident set size from
-//! `/proc/self/statm` (Linux only; `None` elsewhere). Coarse by nature — the allocator keeps
-//! freed pages — so reports use deltas over many nodes.
+//! `/proc/self/statm` (Linux only; `None` elsewhere), and the bytes the allocator has handed out
+//! and not yet got back (glibc only; `None` elsewhere). RSS is coarse by nature — the allocator
+//! keeps freed pages — so reports use deltas over many nodes and show both.
 
 /// Resident set size of this process in bytes, if the platform tells.
 pub fn resident_bytes() -> Option<u64> {
@@ -17,4 +18,19 @@ fn page_size() -> u64 {
     } else {
         4096
     }
+}
+
+/// Heap bytes currently allocated (not counting pages the allocator keeps free), if the C
+/// library tells (glibc's `mallinfo2`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn heap_in_use_bytes() -> Option<u64> {
+    // SAFETY: mallinfo2 has no preconditions and returns a plain struct.
+    let info = unsafe { libc::mallinfo2() };
+    Some((info.uordblks + info.hblkhd) as u64)
+}
+
+/// Heap bytes currently allocated: unknown on this platform.
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn heap_in_use_bytes() -> Option<u64> {
+    None
 }

@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::network::Latency;
 use super::scenario::mesh::StudyResult;
 use super::svg::{LineChart, Series};
 
@@ -18,24 +19,66 @@ fn bytes(v: Option<u64>) -> String {
     }
 }
 
+/// The run's settings in one line, for chart subtitles.
+fn settings_line(r: &StudyResult, per: &str) -> String {
+    let c = &r.config;
+    let latency = match c.network.latency {
+        Latency::Fixed { ms } => format!("latency {ms} ms"),
+        Latency::Uniform { min_ms, max_ms } => format!("latency {min_ms}..{max_ms} ms"),
+        Latency::LogNormal { median_ms, .. } => {
+            format!("latency log-normal, median {median_ms} ms")
+        }
+    };
+    format!(
+        "seed {}, {latency}, max_outgoing {}\n\
+         one broadcast from a random node per {per}; dashed: after {} % of the nodes crashed",
+        c.seed,
+        c.max_outgoing,
+        (c.crash_fraction * 100.0).round()
+    )
+}
+
 /// The topology table: one row per network size.
 pub fn topology_table(results: &[StudyResult]) -> String {
     let mut s = String::from(
-        "| nodes | open connections | mean degree | max degree | joined component | RSS per node | events | wall time |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| nodes | open connections | mean degree | max degree | joined component | heap per node | RSS per node | events | wall time |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in results {
         let _ = writeln!(
             s,
-            "| {} | {} | {:.2} | {} | {} | {} | {} | {:.1} s |",
+            "| {} | {} | {:.2} | {} | {} | {} | {} | {} | {:.1} s |",
             r.config.nodes,
             r.open_links,
             r.mean_degree,
             r.max_degree,
             r.joined_component,
+            bytes(r.heap_per_node),
             bytes(r.rss_per_node),
             r.events,
             r.wall_ms as f64 / 1000.0
         );
+    }
+    s
+}
+
+/// Where each run's host time and simulated traffic went, stage by stage.
+pub fn cost_table(results: &[StudyResult]) -> String {
+    let mut s = String::from(
+        "| nodes | stage | wall time | events | frames | MB on the wire |\n|---:|:---|---:|---:|---:|---:|\n",
+    );
+    for r in results {
+        for st in &r.stages {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.1} s | {} | {} | {:.1} |",
+                r.config.nodes,
+                st.name,
+                st.wall_ms as f64 / 1000.0,
+                st.events,
+                st.frames,
+                st.bytes as f64 / 1e6
+            );
+        }
     }
     s
 }
@@ -82,14 +125,16 @@ pub fn delivery_chart(r: &StudyResult) -> LineChart {
             Series {
                 label: p.label.clone(),
                 points,
+                dashed: p.after_crash,
             }
         })
         .collect();
     LineChart {
         title: format!(
-            "One broadcast, {} nodes: share reached over time",
+            "One broadcast, {} nodes: share of reachable nodes reached over time",
             r.config.nodes
         ),
+        subtitle: settings_line(r, "line"),
         x_label: "virtual ms after sending".into(),
         y_label: "% of reachable nodes".into(),
         log_x: false,
@@ -104,17 +149,18 @@ fn by_size(
     y_label: &str,
     value: impl Fn(&super::scenario::mesh::Phase) -> Option<f64>,
 ) -> LineChart {
-    let mut labels: Vec<String> = Vec::new();
+    let mut labels: Vec<(String, bool)> = Vec::new();
     for r in results {
         for p in &r.phases {
-            if !labels.contains(&p.label) {
-                labels.push(p.label.clone());
+            if !labels.iter().any(|(l, _)| *l == p.label) {
+                labels.push((p.label.clone(), p.after_crash));
             }
         }
     }
     let series = labels
         .into_iter()
-        .map(|label| Series {
+        .map(|(label, dashed)| Series {
+            dashed,
             points: results
                 .iter()
                 .filter_map(|r| {
@@ -127,7 +173,11 @@ fn by_size(
         .collect();
     LineChart {
         title: title.into(),
-        x_label: "nodes (log scale)".into(),
+        subtitle: results
+            .first()
+            .map(|r| settings_line(r, "point"))
+            .unwrap_or_default(),
+        x_label: "nodes in the mesh (log scale)".into(),
         y_label: y_label.into(),
         log_x: true,
         series,
@@ -138,7 +188,7 @@ pub fn t99_chart(results: &[StudyResult]) -> LineChart {
     by_size(
         results,
         "Time to reach 99 % of reachable nodes",
-        "virtual ms",
+        "virtual ms after sending",
         |p| p.outcome.time_to(0.99).map(|v| v as f64),
     )
 }
@@ -146,7 +196,7 @@ pub fn t99_chart(results: &[StudyResult]) -> LineChart {
 pub fn frames_chart(results: &[StudyResult]) -> LineChart {
     by_size(
         results,
-        "Frames sent per node for one broadcast",
+        "Frames sent per live node while one broadcast spread",
         "frames per node",
         |p| Some(p.outcome.frames_per_node()),
     )

@@ -7,11 +7,15 @@ use std::fmt::Write;
 pub struct Series {
     pub label: String,
     pub points: Vec<(f64, f64)>,
+    /// Drawn dashed (line and legend), e.g. to set a second group of series apart.
+    pub dashed: bool,
 }
 
 /// A chart to draw.
 pub struct LineChart {
     pub title: String,
+    /// Smaller lines under the title, split at `\n`: the run's settings (empty: none).
+    pub subtitle: String,
     pub x_label: String,
     pub y_label: String,
     /// Plot x on a log10 scale (all x must be > 0).
@@ -23,7 +27,7 @@ const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 420.0;
 const LEFT: f64 = 70.0;
 const RIGHT: f64 = 190.0;
-const TOP: f64 = 40.0;
+const TOP: f64 = 70.0;
 const BOTTOM: f64 = 50.0;
 const COLOURS: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -103,6 +107,15 @@ impl LineChart {
             LEFT + plot_w / 2.0,
             escape(&self.title)
         );
+        for (i, line) in self.subtitle.lines().take(2).enumerate() {
+            let _ = writeln!(
+                s,
+                r##"<text x="{}" y="{}" font-size="11" fill="#555" text-anchor="middle">{}</text>"##,
+                WIDTH / 2.0,
+                40 + 14 * i,
+                escape(line)
+            );
+        }
         // Y ticks and grid.
         let mut y = 0.0;
         while y <= y1 + y_step / 2.0 {
@@ -168,6 +181,11 @@ impl LineChart {
         );
         for (i, series) in self.series.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
+            let dash = if series.dashed {
+                r#" stroke-dasharray="7 4""#
+            } else {
+                ""
+            };
             let pts: Vec<String> = series
                 .points
                 .iter()
@@ -175,7 +193,7 @@ impl LineChart {
                 .collect();
             let _ = writeln!(
                 s,
-                r#"<polyline fill="none" stroke="{colour}" stroke-width="2" points="{}"/>"#,
+                r#"<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{}"/>"#,
                 pts.join(" ")
             );
             if series.points.len() == 1 || self.log_x {
@@ -188,9 +206,9 @@ impl LineChart {
             let lx = LEFT + plot_w + 12.0;
             let _ = writeln!(
                 s,
-                r#"<line x1="{lx}" y1="{ly}" x2="{:.1}" y2="{ly}" stroke="{colour}" stroke-width="3"/><text x="{:.1}" y="{:.1}">{}</text>"#,
-                lx + 18.0,
-                lx + 24.0,
+                r#"<line x1="{lx}" y1="{ly}" x2="{:.1}" y2="{ly}" stroke="{colour}" stroke-width="3"{dash}/><text x="{:.1}" y="{:.1}">{}</text>"#,
+                lx + 22.0,
+                lx + 28.0,
                 ly + 4.0,
                 escape(&series.label)
             );
@@ -208,6 +226,7 @@ mod tests {
     fn renders_a_well_formed_document_with_every_series() {
         let chart = LineChart {
             title: "a < b".into(),
+            subtitle: "seed 1".into(),
             x_label: "x".into(),
             y_label: "y".into(),
             log_x: true,
@@ -215,10 +234,12 @@ mod tests {
                 Series {
                     label: "one".into(),
                     points: vec![(100.0, 1.0), (1000.0, 2.0), (10000.0, 3.0)],
+                    dashed: false,
                 },
                 Series {
                     label: "two".into(),
                     points: vec![(100.0, 0.5)],
+                    dashed: true,
                 },
             ],
         };
@@ -226,6 +247,12 @@ mod tests {
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("a &lt; b"));
+        assert!(svg.contains("seed 1"));
+        assert_eq!(
+            svg.matches("stroke-dasharray").count(),
+            2,
+            "line and legend"
+        );
     }
 
     #[test]

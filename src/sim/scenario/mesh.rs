@@ -4,7 +4,7 @@
 
 use super::host_addr;
 use crate::proto::mesh::{Event, Mesh, MeshConfig};
-use crate::sim::memory::resident_bytes;
+use crate::sim::memory::{heap_in_use_bytes, resident_bytes};
 use crate::sim::network::NetworkConfig;
 use crate::sim::queue::SimTime;
 use crate::sim::rng::Rng;
@@ -315,23 +315,79 @@ pub struct StudyResult {
     pub phases: Vec<Phase>,
     /// Resident memory growth while joining, divided by the node count (bytes).
     pub rss_per_node: Option<u64>,
+    /// Heap growth while joining and settling, divided by the node count (bytes): the nodes'
+    /// own state plus the simulator's per-node and per-link tables and any frames still in
+    /// flight. Unlike RSS it does not count pages the allocator keeps after peaks.
+    pub heap_per_node: Option<u64>,
     pub wall_ms: u128,
     pub events: u64,
     /// The simulator's whole-run network counters.
     pub net: NetCounters,
     pub trace_hash: u64,
+    /// Where the run's time and traffic went, stage by stage.
+    pub stages: Vec<StageCost>,
+}
+
+/// The cost of one stage of a study: host (wall) time and the simulated traffic it handled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StageCost {
+    /// "join", "settle", "crash + settle" or "broadcasts".
+    pub name: &'static str,
+    pub wall_ms: u128,
+    pub events: u64,
+    pub frames: u64,
+    pub bytes: u64,
+}
+
+/// Measures stages as they end: each [`StageMeter::end`] records what happened since the
+/// previous one.
+struct StageMeter {
+    since: std::time::Instant,
+    counters: NetCounters,
+    stages: Vec<StageCost>,
+}
+
+impl StageMeter {
+    fn new(counters: &NetCounters) -> Self {
+        StageMeter {
+            since: std::time::Instant::now(),
+            counters: counters.clone(),
+            stages: Vec::new(),
+        }
+    }
+
+    fn end(&mut self, name: &'static str, counters: &NetCounters) {
+        self.stages.push(StageCost {
+            name,
+            wall_ms: self.since.elapsed().as_millis(),
+            events: counters.events - self.counters.events,
+            frames: counters.frames - self.counters.frames,
+            bytes: counters.bytes - self.counters.bytes,
+        });
+        self.since = std::time::Instant::now();
+        self.counters = counters.clone();
+    }
 }
 
 /// Runs the mesh study described by `cfg`.
 pub fn study(cfg: &StudyConfig) -> StudyResult {
     let started = std::time::Instant::now();
     let rss_before = resident_bytes();
+    let heap_before = heap_in_use_bytes();
     let mut world = MeshWorld::new(cfg.seed, cfg.network.clone(), cfg.max_outgoing);
     world.set_seen_capacity(cfg.seen_capacity);
+    let mut meter = StageMeter::new(world.sim.counters());
     world.grow(cfg.nodes, cfg.join_interval_ms);
+    meter.end("join", world.sim.counters());
     let until = world.sim.now() + cfg.settle_ms;
     world.sim.run_until(until);
+    meter.end("settle", world.sim.counters());
     let rss_after = resident_bytes();
+    let heap_after = heap_in_use_bytes();
+    let heap_per_node = match (heap_before, heap_after) {
+        (Some(b), Some(a)) if cfg.nodes > 0 => Some(a.saturating_sub(b) / u64::from(cfg.nodes)),
+        _ => None,
+    };
     let rss_per_node = match (rss_before, rss_after) {
         (Some(b), Some(a)) if cfg.nodes > 0 => Some(a.saturating_sub(b) / u64::from(cfg.nodes)),
         _ => None,
@@ -352,9 +408,11 @@ pub fn study(cfg: &StudyConfig) -> StudyResult {
     let mut phases = Vec::new();
     for after_crash in [false, true] {
         if after_crash {
+            meter.end("broadcasts", world.sim.counters());
             world.crash_fraction(cfg.crash_fraction);
             let until = world.sim.now() + cfg.settle_ms;
             world.sim.run_until(until);
+            meter.end("crash + settle", world.sim.counters());
         }
         for &loss in &cfg.losses {
             let mut net = cfg.network.clone();
@@ -378,6 +436,7 @@ pub fn study(cfg: &StudyConfig) -> StudyResult {
             }
         }
     }
+    meter.end("broadcasts", world.sim.counters());
     StudyResult {
         config: cfg.clone(),
         open_links,
@@ -386,9 +445,11 @@ pub fn study(cfg: &StudyConfig) -> StudyResult {
         joined_component,
         phases,
         rss_per_node,
+        heap_per_node,
         wall_ms: started.elapsed().as_millis(),
         events: world.sim.counters().events,
         net: world.sim.counters().clone(),
         trace_hash: world.sim.trace_hash(),
+        stages: meter.stages,
     }
 }
