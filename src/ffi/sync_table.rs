@@ -50,27 +50,35 @@ fn not_found(key: &[u8]) -> Failure {
     )
 }
 
-/// Copies `data` into `(out, out_cap)` and its length into `*out_len`; on
-/// RS2P_ERR_BUFFER_TOO_SMALL only `*out_len` (the size needed) is written.
-///
-/// # Safety
-/// `out` writable for `out_cap` bytes (or NULL with 0); `out_len` NULL or a writable size_t.
-unsafe fn write_bytes(
-    data: &[u8],
-    out: *mut u8,
-    out_cap: usize,
-    out_len: *mut usize,
-) -> FfiResult<()> {
-    // SAFETY (both): the caller's promises.
-    let out = unsafe { OutBuf::new(out, out_cap, "out") }?;
-    let out_len = unsafe { Out::new(out_len, "out_len") }?;
-    if let Err(failure) = out.check_fits(data.len()) {
-        out_len.set(data.len());
-        return Err(failure);
+/// The output buffer and length out-parameter of a read, checked before the table is looked
+/// at (so a NULL `out_len` is RS2P_ERR_NULL_ARGUMENT whether or not the key exists).
+struct ReadOut {
+    out: OutBuf<u8>,
+    out_len: Out<usize>,
+}
+
+impl ReadOut {
+    /// # Safety
+    /// `out` writable for `out_cap` bytes (or NULL with 0); `out_len` NULL or a writable
+    /// size_t.
+    unsafe fn new(out: *mut u8, out_cap: usize, out_len: *mut usize) -> FfiResult<ReadOut> {
+        // SAFETY (both): the caller's promises.
+        let out = unsafe { OutBuf::new(out, out_cap, "out") }?;
+        let out_len = unsafe { Out::new(out_len, "out_len") }?;
+        Ok(ReadOut { out, out_len })
     }
-    out.write(data)?;
-    out_len.set(data.len());
-    Ok(())
+
+    /// Copies `data` and sets the length; on RS2P_ERR_BUFFER_TOO_SMALL only the length (the
+    /// size needed) is written.
+    fn write(self, data: &[u8]) -> FfiResult<()> {
+        if let Err(failure) = self.out.check_fits(data.len()) {
+            self.out_len.set(data.len());
+            return Err(failure);
+        }
+        self.out.write(data)?;
+        self.out_len.set(data.len());
+        Ok(())
+    }
 }
 
 /// Stores a value (`value_len` bytes of msgpack at `value_msgpack`, any value but nil) at the
@@ -218,9 +226,10 @@ pub unsafe extern "C" fn rs2p_sync_get(
     unsafe {
         run_on_sync("rs2p_sync_get", sync, |sync| {
             let key = key_arg(key, key_len)?;
+            let out = ReadOut::new(out, out_cap, out_len)?;
             sync.check_open()?;
             let value = sync.table.get(key).ok_or_else(|| not_found(key))?;
-            write_bytes(&value.to_bytes(), out, out_cap, out_len)
+            out.write(&value.to_bytes())
         })
     }
 }
@@ -244,6 +253,7 @@ pub unsafe extern "C" fn rs2p_sync_get_bytes(
     unsafe {
         run_on_sync("rs2p_sync_get_bytes", sync, |sync| {
             let key = key_arg(key, key_len)?;
+            let out = ReadOut::new(out, out_cap, out_len)?;
             sync.check_open()?;
             let value = sync.table.get(key).ok_or_else(|| not_found(key))?;
             let bytes = value.as_bytes().ok_or_else(|| {
@@ -252,7 +262,7 @@ pub unsafe extern "C" fn rs2p_sync_get_bytes(
                     "the value is not a byte string or text; read its msgpack with rs2p_sync_get",
                 )
             })?;
-            write_bytes(bytes, out, out_cap, out_len)
+            out.write(bytes)
         })
     }
 }
@@ -282,6 +292,8 @@ pub unsafe extern "C" fn rs2p_sync_metadata(
         run_on_sync("rs2p_sync_metadata", sync, |sync| {
             let key = key_arg(key, key_len)?;
             let time_out = Out::new(time_out, "time_out").ok();
+            OutBuf::new(owner_out.cast::<u8>(), owner_cap, "owner_out")?;
+            Out::new(owner_len, "owner_len")?;
             sync.check_open()?;
             let (owner, time) = sync.table.metadata(key).ok_or_else(|| not_found(key))?;
             write_text(&owner, owner_out, owner_cap, owner_len)?;
