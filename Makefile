@@ -88,13 +88,22 @@ $(BUILD_DIR)/test_mesh_c: tests/c/test_mesh.c include/rs2p.h build
 $(BUILD_DIR)/test_mesh_cpp: tests/c/test_mesh.c include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
 
-test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp $(BUILD_DIR)/test_mesh_c $(BUILD_DIR)/test_mesh_cpp
+$(BUILD_DIR)/test_sync_c: tests/c/test_sync.c include/rs2p.h build
+	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
+
+$(BUILD_DIR)/test_sync_cpp: tests/c/test_sync.c include/rs2p.h build
+	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
+
+test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp $(BUILD_DIR)/test_mesh_c $(BUILD_DIR)/test_mesh_cpp \
+        $(BUILD_DIR)/test_sync_c $(BUILD_DIR)/test_sync_cpp
 	@echo "== C tests (C11)"
 	$(BUILD_DIR)/test_codec_c
 	$(BUILD_DIR)/test_mesh_c
+	$(BUILD_DIR)/test_sync_c
 	@echo "== C tests (C++17)"
 	$(BUILD_DIR)/test_codec_cpp
 	$(BUILD_DIR)/test_mesh_cpp
+	$(BUILD_DIR)/test_sync_cpp
 
 test-install: build
 	scripts/test-install.sh
