@@ -271,3 +271,31 @@ def _enc(value):
     if isinstance(value, dict):
         return {k: _enc(v) for k, v in value.items()}
     return value
+
+
+def test_without_leasing_py2p_and_rs2p_agree_the_newer_write_wins(py2p_node, rs2p_sync):
+    py = py2p_node(kind="sync", max_outgoing=0, leasing=False)
+    # The second writer is rs2p with the smaller ID, so a same-second tie goes to it too.
+    py_id = py.id.encode()
+    rs = None
+    for _ in range(64):
+        rs = rs2p_sync(leasing=False)
+        if rs.id < py_id:
+            break
+        rs.close()
+    assert rs is not None and rs.id < py_id, "no rs2p ID sorted before py2p's"
+    assert rs.protocol.subnet == "sync0"
+    rs_dials_py(rs, py)
+
+    py.call("sync_set", key=B("k"), value="py2p first")
+    wait_rs(rs, b"k", "py2p first")
+    rs["k"] = "rs2p second"
+    wait_py(py, b"k", "rs2p second")
+    assert py_items(py)[b"k"][1] == rs.id
+    # Deltas pass whoever owns the key; ownership moves with them.
+    rs.apply_delta("m", {"a": 1})
+    wait_py(py, b"m", {"a": 1})
+    py.call("sync_delta", key=B("m"), delta={"b": 2})
+    wait_rs(rs, b"m", {"a": 1, "b": 2})
+    assert rs.metadata["m"].owner == py_id
+    assert py.call("status")["status"] == "Nominal"
