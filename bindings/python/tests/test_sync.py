@@ -275,3 +275,25 @@ def test_errors_for_the_sync_status_codes():
     assert issubclass(errors.NotFound, KeyError)
     assert isinstance(errors.error_for_status(39, "held by X"), errors.Leased)
     assert isinstance(errors.error_for_status(40, "no such key"), errors.NotFound)
+
+
+def test_a_listener_may_close_its_socket_and_dropped_sockets_are_freed():
+    import gc
+    import threading
+
+    for number in range(5):
+        dropped = SyncSocket("127.0.0.1", 0)
+        dropped["k"] = number
+        del dropped
+        gc.collect()
+
+    closed = threading.Event()
+    sock = SyncSocket("127.0.0.1", 0)
+    try:
+        sock.on("update", lambda s, _k, _v, _m: (s.close(), closed.set()))
+        sock["x"] = 1
+        assert closed.wait(20), "the 'update' listener did not run"
+        assert sock.closed
+    finally:
+        if not sock.closed:
+            sock.close()
