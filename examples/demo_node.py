@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""One node of the demo network, on rs2p's Python bindings (``rs2p.mesh.MeshSocket``).
+"""One node of the demo network, on rs2p's Python bindings (``rs2p.mesh.MeshSocket``, or
+``rs2p.sync.SyncSocket`` with --sync).
 
 The same command line and stdout protocol as examples/demo_node.c, so that scripts/demo.py
 drives a C, a Python, a Node and a py2p node alike:
 
     demo_node.py --name NAME --port P [--connect HOST:PORT] [--expect N] [--timeout S] [--stay]
+                 [--sync]
 
 stdout, one line per event:
     ready <port> <id>                 the node listens (port 0 on the command line: a free one)
@@ -16,6 +18,12 @@ stdin: the line ``go`` broadcasts ``hello from NAME``. The node exits once it ha
 received N messages (with --stay: and stdin has closed, so that it keeps relaying for the
 others until the driver is done), or when the timeout (counted from start) passes: status 0
 if it received N messages, 1 if not.
+
+--sync: the node is a sync table node (subnet 'sync', leasing on). ``go`` sets the key NAME to
+``hello from NAME``; once the table holds N keys the node prints, on one line with the keys
+sorted, ``NAME table: {KEY: VALUE, ...}`` and exits 0 (with --stay: when stdin closes); 1 if
+the table does not hold N keys before the timeout. The connected/disconnected lines are the
+same; no "got" lines.
 
 Run it with build/venv/bin/python (rs2p installed there in editable mode; the library is
 target/release/librs2p.so or $RS2P_LIBRARY). scripts/demo.sh sets all of that up.
@@ -31,6 +39,7 @@ from typing import Any, Optional, Set, Tuple
 
 from rs2p.base import Connection, Message
 from rs2p.mesh import MeshSocket
+from rs2p.sync import SyncSocket
 
 SHORT_ID = 8
 
@@ -53,6 +62,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--stay", action="store_true", help="after N messages, keep relaying until stdin closes"
     )
+    parser.add_argument(
+        "--sync", action="store_true", help="be a sync table node; --expect counts keys"
+    )
     return parser.parse_args()
 
 
@@ -74,6 +86,7 @@ class Demo:
         self.stdin_closed = False
         self.closing = False  # once set, departures are the network shutting down: not shown
         self.peers: Set[bytes] = set()
+        self.table_shown = False
         self._print_lock = threading.Lock()
 
     def say(self, line: str) -> None:
@@ -84,6 +97,16 @@ class Demo:
         if self.stdin_closed:
             return True
         return self.sent and self.received >= self.expect and not self.stay
+
+    def on_table_change(self, sock: SyncSocket) -> None:
+        """Sync mode: counts the table's keys; prints the table once, when it first holds N
+        keys after this node wrote its own."""
+        with self.changed:  # shown before the main thread can see the count and end the run
+            self.received = len(sock)
+            if self.sent and self.received >= self.expect and not self.table_shown:
+                self.table_shown = True
+                self.say(table_line(self.name, sock))
+            self.changed.notify_all()
 
     def on_message(self, msg: Message, _conn: Optional[Connection]) -> bool:
         text = " ".join(text_of(p) for p in msg.packets[1:])
@@ -103,12 +126,23 @@ class Demo:
         self.say(f"{'connected' if joined else 'disconnected'} {count} {peer.decode('ascii')}")
 
 
+def table_line(name: str, table: Any) -> str:
+    """``NAME table: {KEY: VALUE, ...}``, keys sorted."""
+    entries = sorted((text_of(key), text_of(value)) for key, value in table.items())
+    return f"{name} table: {{{', '.join(f'{key}: {value}' for key, value in entries)}}}"
+
+
 def main() -> int:
     args = parse_args()
     started = time.monotonic()
     demo = Demo(args.name, args.expect, args.stay)
-    with MeshSocket(args.host, args.port) as sock:
-        sock.register_handler(demo.on_message)
+    node = SyncSocket if args.sync else MeshSocket
+    with node(args.host, args.port) as sock:
+        if isinstance(sock, SyncSocket):
+            sock.on("update", lambda s, _key, _value, _meta: demo.on_table_change(s))
+            sock.on("delete", lambda s, _key: demo.on_table_change(s))
+        else:
+            sock.register_handler(demo.on_message)
         sock.on("peer_connect", lambda _s, peer: demo.on_peer(True, peer))
         sock.on("peer_disconnect", lambda _s, peer: demo.on_peer(False, peer))
         demo.say(f"ready {sock.port} {sock.id.decode('ascii')}")
@@ -118,7 +152,13 @@ def main() -> int:
         def read_stdin() -> None:
             for line in sys.stdin:
                 if line.strip() == "go":
-                    sock.send(f"hello from {demo.name}".encode("utf-8"))
+                    if isinstance(sock, SyncSocket):
+                        sock[demo.name] = f"hello from {demo.name}"
+                        with demo.changed:
+                            demo.sent = True
+                            demo.on_table_change(sock)
+                    else:
+                        sock.send(f"hello from {demo.name}".encode("utf-8"))
                     with demo.changed:
                         demo.sent = True
                         demo.changed.notify_all()
@@ -134,8 +174,9 @@ def main() -> int:
             received = demo.received
             demo.closing = True
     if received < args.expect:
+        what = "keys in the table" if args.sync else "messages"
         print(
-            f"{demo.name}: got {received} of {args.expect} messages in {args.timeout:g} s",
+            f"{demo.name}: got {received} of {args.expect} {what} in {args.timeout:g} s",
             file=sys.stderr,
         )
         return 1

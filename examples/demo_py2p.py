@@ -5,6 +5,7 @@ It speaks the same command line and stdout protocol as examples/demo_node.c, so 
 scripts/demo.py can drive a C, a Python, a Node and a py2p node the same way:
 
     demo_py2p.py --name NAME --port P [--connect HOST:PORT] [--expect N] [--timeout S] [--stay]
+                 [--sync]
 
 stdout, one line per event:
     ready <port> <id>                 the node listens (port 0 on the command line: a free one)
@@ -16,6 +17,11 @@ stdin: the line ``go`` broadcasts ``hello from NAME``. The node exits once it ha
 received N messages (with --stay: and stdin has closed, so that it keeps relaying for the
 others until the driver is done), or when the timeout (counted from start) passes: status 0
 if it received N messages, 1 if not.
+
+--sync: the node is a py2p ``sync.SyncSocket`` (subnet 'sync', leasing on). ``go`` sets the key
+NAME to ``hello from NAME``; once the table holds N keys the node prints, on one line with the
+keys sorted, ``NAME table: {KEY: VALUE, ...}`` and exits 0 (with --stay: when stdin closes); 1
+if the table does not hold N keys before the timeout.
 
 Run it with a Python that has py2p installed (build/venv/bin/python, see scripts/demo.sh).
 It is not an rs2p program: it shows that rs2p nodes talk to the reference unchanged.
@@ -30,7 +36,7 @@ import threading
 import time
 from typing import Any, Tuple
 
-from py2p import base, mesh
+from py2p import base, mesh, sync
 
 SHORT_ID = 8
 
@@ -50,14 +56,17 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connect", type=host_port, metavar="HOST:PORT", help="a node to join")
     parser.add_argument(
         "--subnet",
-        default=mesh.default_protocol.subnet,
-        help="the protocol's subnet (default: py2p.mesh's own, 'mesh'; an rs2p node's default "
-        "subnet may differ, and nodes of different subnets refuse each other)",
+        default=None,
+        help="the protocol's subnet (default: py2p.mesh's own, 'mesh', or py2p.sync's, 'sync', "
+        "to which py2p adds '1'; nodes of different subnets refuse each other)",
     )
     parser.add_argument("--expect", type=int, default=3, help="messages to wait for")
     parser.add_argument("--timeout", type=float, default=20.0, help="seconds before giving up")
     parser.add_argument(
         "--stay", action="store_true", help="after N messages, keep relaying until stdin closes"
+    )
+    parser.add_argument(
+        "--sync", action="store_true", help="be a sync table node; --expect counts keys"
     )
     return parser.parse_args()
 
@@ -93,6 +102,7 @@ class Demo:
         self.sent = False
         self.stdin_closed = False
         self.closing = False  # once set, departures are the network shutting down: not shown
+        self.table_shown = False
         self._print_lock = threading.Lock()
 
     def say(self, line: str) -> None:
@@ -105,17 +115,27 @@ class Demo:
         done = self.sent and self.received >= self.expect
         return done and not self.stay
 
+    def on_table_change(self, table: Any) -> None:
+        """Sync mode: counts the table's keys; prints the table once, when it first holds N
+        keys after this node wrote its own."""
+        with self.changed:  # shown before the main thread can see the count and end the run
+            self.received = len(table.data)
+            if self.sent and self.received >= self.expect and not self.table_shown:
+                self.table_shown = True
+                entries = sorted((text_of(k), text_of(v)) for k, v in list(table.data.items()))
+                shown = ", ".join(f"{key}: {value}" for key, value in entries)
+                self.say(f"{self.name} table: {{{shown}}}")
+            self.changed.notify_all()
 
-class DemoSocket(mesh.MeshSocket):  # type: ignore[misc]
-    """py2p's MeshSocket, reporting handshakes and departures as they happen.
+
+class Reporting:
+    """Reports handshakes and departures of a py2p socket as they happen.
 
     py2p has no per-peer event: ``_send_peers`` is what it calls right after a handshake put
     the peer in its routing table, and ``disconnect`` is where peers leave it.
     """
 
-    def __init__(self, demo: Demo, host: str, port: int, subnet: str) -> None:
-        self.demo = demo  # set first: the daemon thread may call back during __init__
-        super().__init__(host, port, base.Protocol(subnet, "Plaintext"))
+    demo: Demo
 
     def _send_peers(self, handler: Any) -> None:
         super()._send_peers(handler)
@@ -129,12 +149,35 @@ class DemoSocket(mesh.MeshSocket):  # type: ignore[misc]
             self.demo.say(f"disconnected {len(self.routing_table)} {id_text(handler.id)}")
 
 
+class DemoSocket(Reporting, mesh.MeshSocket):  # type: ignore[misc]
+    """py2p's MeshSocket, reporting peers."""
+
+    def __init__(self, demo: Demo, host: str, port: int, subnet: str) -> None:
+        self.demo = demo  # set first: the daemon thread may call back during __init__
+        super().__init__(host, port, base.Protocol(subnet, "Plaintext"))
+
+
+class DemoSyncSocket(Reporting, sync.SyncSocket):  # type: ignore[misc]
+    """py2p's SyncSocket (leasing on), reporting peers."""
+
+    def __init__(self, demo: Demo, host: str, port: int, subnet: str) -> None:
+        self.demo = demo
+        super().__init__(host, port, base.Protocol(subnet, "Plaintext"))
+
+
 def main() -> int:
     args = parse_args()
     started = time.monotonic()
     demo = Demo(args.name, args.expect, args.stay)
     port = args.port or free_port(args.host)
-    sock = DemoSocket(demo, args.host, port, args.subnet)
+    if args.sync:
+        subnet = args.subnet if args.subnet is not None else sync.default_protocol.subnet
+        sock = DemoSyncSocket(demo, args.host, port, subnet)
+        sock.on("update", lambda s, _key, _value, _meta: demo.on_table_change(s))
+        sock.on("delete", lambda s, _key: demo.on_table_change(s))
+    else:
+        subnet = args.subnet if args.subnet is not None else mesh.default_protocol.subnet
+        sock = DemoSocket(demo, args.host, port, subnet)
 
     def on_message(_sock: Any) -> None:
         while True:
@@ -156,8 +199,13 @@ def main() -> int:
     def read_stdin() -> None:
         for line in sys.stdin:
             if line.strip() == "go":
-                sock.send(f"hello from {demo.name}".encode("utf-8"))
                 with demo.changed:
+                    if args.sync:
+                        demo.sent = True  # py2p emits 'update' inside the write
+                        sock[demo.name] = f"hello from {demo.name}"
+                        demo.on_table_change(sock)
+                    else:
+                        sock.send(f"hello from {demo.name}".encode("utf-8"))
                     demo.sent = True
                     demo.changed.notify_all()
         with demo.changed:
@@ -176,8 +224,9 @@ def main() -> int:
     sock.debug_level = -1
     sock.close()
     if received < args.expect:
+        what = "keys in the table" if args.sync else "messages"
         print(
-            f"{demo.name}: got {received} of {args.expect} messages in {args.timeout:g} s",
+            f"{demo.name}: got {received} of {args.expect} {what} in {args.timeout:g} s",
             file=sys.stderr,
         )
         return 1

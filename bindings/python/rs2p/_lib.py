@@ -102,6 +102,40 @@ class MeshStats(Structure):
     ]
 
 
+#: ``rs2p_sync_event.kind`` values.
+SYNC_EVENT_UPDATE = 1
+SYNC_EVENT_DELETE = 2
+
+
+class SyncEvent(Structure):
+    """``rs2p_sync_event``: one table change, valid only during the callback."""
+
+    _fields_ = [
+        ("kind", c_int32),
+        ("key", u8_ptr),
+        ("key_len", c_size_t),
+        ("value", u8_ptr),
+        ("value_len", c_size_t),
+        ("owner", c_char_p),
+        ("time", c_int64),
+    ]
+
+
+class SyncStats(Structure):
+    """``rs2p_sync_stats``."""
+
+    _fields_ = [
+        ("accepted", c_uint64),
+        ("refused_leased", c_uint64),
+        ("refused_delta_on_non_map", c_uint64),
+        ("ignored_dump_entries", c_uint64),
+        ("reserved", c_uint64 * 8),
+    ]
+
+
+#: ``rs2p_sync_event_cb``: ``void (*)(void *userdata, const rs2p_sync_event *ev)``.
+SYNC_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(SyncEvent))
+
 #: ``rs2p_event_cb``: ``void (*)(void *userdata, const rs2p_event *ev)``.
 EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(Event))
 #: ``void (*userdata_free)(void *)``.
@@ -231,11 +265,66 @@ class Library:
             self._declare_mesh()
         except LibraryLoadError as err:
             self.mesh_missing = str(err)
+        self.sync_missing: Optional[str] = self.mesh_missing
+        if self.sync_missing is None:
+            try:
+                self._declare_sync()
+            except LibraryLoadError as err:
+                self.sync_missing = str(err)
 
     def require_mesh(self) -> None:
         """Raises :class:`LibraryLoadError` if this library has no mesh functions."""
         if self.mesh_missing is not None:
             raise LibraryLoadError(self.mesh_missing)
+
+    def require_sync(self) -> None:
+        """Raises :class:`LibraryLoadError` if this library has no sync table functions."""
+        if self.sync_missing is not None:
+            raise LibraryLoadError(self.sync_missing)
+
+    def _declare_sync(self) -> None:
+        """The sync table functions (``rs2p_sync_*``, ``rs2p_key_list_*``)."""
+        status = self._status_function
+        plain = self._function
+        self.rs2p_sync_new = status(
+            "rs2p_sync_new", [c_void_p, c_char_p, c_int32, void_ptr_ptr]
+        )
+        self.rs2p_sync_mesh = plain("rs2p_sync_mesh", c_void_p, [c_void_p])
+        self.rs2p_sync_set = status(
+            "rs2p_sync_set", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t]
+        )
+        self.rs2p_sync_set_bytes = status(
+            "rs2p_sync_set_bytes", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t]
+        )
+        self.rs2p_sync_delete = status(
+            "rs2p_sync_delete", [c_void_p, u8_ptr, c_size_t, POINTER(c_int32)]
+        )
+        self.rs2p_sync_apply_delta = status(
+            "rs2p_sync_apply_delta", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t]
+        )
+        self.rs2p_sync_get = status(
+            "rs2p_sync_get", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t, size_ptr]
+        )
+        self.rs2p_sync_get_bytes = status(
+            "rs2p_sync_get_bytes", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t, size_ptr]
+        )
+        self.rs2p_sync_metadata = status(
+            "rs2p_sync_metadata",
+            [c_void_p, u8_ptr, c_size_t, c_char_p, c_size_t, size_ptr, POINTER(c_int64)],
+        )
+        self.rs2p_sync_len = status("rs2p_sync_len", [c_void_p, size_ptr])
+        self.rs2p_sync_keys = status("rs2p_sync_keys", [c_void_p, void_ptr_ptr])
+        self.rs2p_key_list_len = plain("rs2p_key_list_len", c_size_t, [c_void_p])
+        self.rs2p_key_list_get = status(
+            "rs2p_key_list_get", [c_void_p, c_size_t, POINTER(u8_ptr), size_ptr]
+        )
+        self.rs2p_key_list_free = plain("rs2p_key_list_free", None, [c_void_p])
+        self.rs2p_sync_set_callback = status(
+            "rs2p_sync_set_callback", [c_void_p, SYNC_EVENT_CALLBACK, c_void_p, USERDATA_FREE]
+        )
+        self.rs2p_sync_stats_get = status("rs2p_sync_stats_get", [c_void_p, POINTER(SyncStats)])
+        self.rs2p_sync_close = status("rs2p_sync_close", [c_void_p])
+        self.rs2p_sync_free = plain("rs2p_sync_free", None, [c_void_p])
 
     def _declare_mesh(self) -> None:
         """The mesh node functions (``rs2p_mesh_*``, ``rs2p_message_*``, ``rs2p_peer_list_*``).

@@ -32,6 +32,10 @@ Hierarchy::
     └── InvalidMsgpackArgument     msgpack passed to the library is not a msgpack array
                                    (an InvalidArgument, so a ValueError)
 
+    Sync table failures (also under Rs2pError):
+    ├── Leased (KeyError)          another node holds the key's lease; the write was refused
+    └── NotFound (KeyError)        the table has no such key
+
     LibraryLoadError (OSError)
     ├── LibraryNotFound
     └── LibraryVersionMismatch
@@ -75,6 +79,8 @@ __all__ = [
     "Unsupported",
     "NotBytes",
     "InvalidMsgpackArgument",
+    "Leased",
+    "NotFound",
     "LibraryLoadError",
     "LibraryNotFound",
     "LibraryVersionMismatch",
@@ -259,6 +265,19 @@ class InvalidMsgpackArgument(InvalidArgument):
     STATUS = 38
 
 
+class Leased(Rs2pError, KeyError):
+    """Another node holds the lease on the key (it wrote it within the last hour, on a network
+    with leasing on): the write was refused and nothing was sent. A KeyError, as py2p raises."""
+
+    STATUS = 39
+
+
+class NotFound(Rs2pError, KeyError):
+    """The sync table has no such key."""
+
+    STATUS = 40
+
+
 _BY_STATUS: Dict[int, Type[Rs2pError]] = {
     cls.STATUS: cls
     for cls in (
@@ -290,6 +309,8 @@ _BY_STATUS: Dict[int, Type[Rs2pError]] = {
         Unsupported,
         NotBytes,
         InvalidMsgpackArgument,
+        Leased,
+        NotFound,
     )
     if cls.STATUS is not None
 }

@@ -104,7 +104,9 @@ def _free_later(handle: "_NodeHandle") -> None:
 
 class _NodeHandle:
     """The ``rs2p_mesh *`` of one socket, and the count of library calls using it, so that
-    it is freed only once no call is in flight."""
+    it is freed only once no call is in flight. Subclasses whose mesh pointer is borrowed
+    from another object (a sync node's) override :meth:`_close_library_node` and
+    :meth:`_free_library_node`."""
 
     def __init__(self, lib: _lib.Library, pointer: int) -> None:
         self.lib = lib
@@ -134,7 +136,7 @@ class _NodeHandle:
             self._closing = True
             pointer = self._pointer
         try:
-            self.lib.rs2p_mesh_close(pointer)
+            self._close_library_node(pointer)
         except Rs2pError as err:  # freeing still closes; say why stopping went wrong
             _log.warning("rs2p: closing a mesh node failed: %s", err)
         return True
@@ -146,7 +148,13 @@ class _NodeHandle:
                 self._idle.wait()
             pointer, self._pointer = self._pointer, None
         if pointer is not None:
-            self.lib.rs2p_mesh_free(pointer)
+            self._free_library_node(pointer)
+
+    def _close_library_node(self, pointer: int) -> None:
+        self.lib.rs2p_mesh_close(pointer)
+
+    def _free_library_node(self, pointer: int) -> None:
+        self.lib.rs2p_mesh_free(pointer)
 
 
 class _Using:
@@ -226,10 +234,11 @@ class MeshSocket(EventEmitter):
         self.protocol = Protocol(*prot)
         self.debug_level = debug_level
         self._lib = lib
-        pointer = self._start_node(
+        self._node_handle = self._open_node(
             lib, addr, port, self.protocol, out_addr, max_outgoing, handshake_timeout
         )
-        self._node_handle = _NodeHandle(lib, pointer)
+        pointer = self._node_handle.acquire()
+        self._node_handle.release()
         self._closed = False
         try:
             self.id: bytes = self._read_id(lib, pointer)
@@ -264,8 +273,25 @@ class MeshSocket(EventEmitter):
 
     # --- construction helpers -----------------------------------------------------------
 
+    def _open_node(
+        self,
+        lib: _lib.Library,
+        addr: str,
+        port: int,
+        prot: Protocol,
+        out_addr: Optional[Tuple[str, int]],
+        max_outgoing: Optional[int],
+        handshake_timeout: Optional[int],
+    ) -> _NodeHandle:
+        """Starts the library node this socket drives. Subclasses that start another kind of
+        node (and borrow its mesh) override this."""
+        return _NodeHandle(
+            lib,
+            self._start_node(lib, addr, port, prot, out_addr, max_outgoing, handshake_timeout),
+        )
+
     @staticmethod
-    def _start_node(
+    def _new_config(
         lib: _lib.Library,
         addr: str,
         port: int,
@@ -273,7 +299,8 @@ class MeshSocket(EventEmitter):
         out_addr: Optional[Tuple[str, int]],
         max_outgoing: Optional[int],
         handshake_timeout: Optional[int] = None,
-    ) -> int:
+    ) -> ctypes.c_void_p:
+        """A ``rs2p_mesh_config`` with these settings; the caller frees it."""
         config = ctypes.c_void_p()
         lib.rs2p_mesh_config_new(ctypes.byref(config))
         try:
@@ -289,6 +316,24 @@ class MeshSocket(EventEmitter):
                 lib.rs2p_mesh_config_set_max_outgoing(config, int(max_outgoing))
             if handshake_timeout is not None:
                 lib.rs2p_mesh_config_set_handshake_timeout(config, int(handshake_timeout))
+        except BaseException:
+            lib.rs2p_mesh_config_free(config)
+            raise
+        return config
+
+    @classmethod
+    def _start_node(
+        cls,
+        lib: _lib.Library,
+        addr: str,
+        port: int,
+        prot: Protocol,
+        out_addr: Optional[Tuple[str, int]],
+        max_outgoing: Optional[int],
+        handshake_timeout: Optional[int] = None,
+    ) -> int:
+        config = cls._new_config(lib, addr, port, prot, out_addr, max_outgoing, handshake_timeout)
+        try:
             mesh = ctypes.c_void_p()
             lib.rs2p_mesh_new(config, ctypes.byref(mesh))
         finally:
@@ -582,7 +627,7 @@ class MeshSocket(EventEmitter):
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._peers)} peers"
-        return f"MeshSocket(id={self.id!r}, port={self._port}, {state})"
+        return f"{type(self).__name__}(id={self.id!r}, port={self._port}, {state})"
 
 
 def _close_all_at_exit() -> None:

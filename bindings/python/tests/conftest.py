@@ -37,3 +37,24 @@ def make_socket():
     for sock in made:
         if not sock.closed:
             sock.close()
+
+
+@pytest.fixture
+def make_sync():
+    """Factory for rs2p.sync.SyncSockets on 127.0.0.1 with an ephemeral port; all closed at
+    teardown."""
+    from rs2p.sync import SyncSocket
+
+    made = []
+
+    def make(**kwargs):
+        kwargs.setdefault("addr", "127.0.0.1")
+        kwargs.setdefault("port", 0)
+        sock = SyncSocket(**kwargs)
+        made.append(sock)
+        return sock
+
+    yield make
+    for sock in made:
+        if not sock.closed:
+            sock.close()
