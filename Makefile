@@ -2,8 +2,11 @@
 # under build/; cargo keeps its own target/ directory.
 #
 #   make / make build      cargo build --release, and stage the shared library under build/lib
-#   make test              Rust tests, C and C++ tests, install test, Python and Node tests
-#   make demo              the demos (C, then Python and Node when present)
+#   make test              Rust, C and C++, install, Python, Node, interop (py2p, js2p), demo
+#   make demo              the demos: codecs in C, Python, Node; then a network of C, Python,
+#                          Node and py2p nodes exchanging messages
+#   make bench             throughput and latency, rs2p beside py2p (not part of make test)
+#   make sim               the simulator's tables and charts (build/sim)
 #   make header            regenerate include/rs2p.h from src/ffi
 #   make install PREFIX=…  library, header and pkg-config file (DESTDIR supported)
 #   make clean
@@ -40,7 +43,7 @@ LINK_STAGED := -L$(STAGE_DIR) -lrs2p -Wl,-rpath,$(abspath $(STAGE_DIR))
 # The wrappers' scripts load this file (the bindings look at RS2P_LIBRARY first).
 export RS2P_LIBRARY := $(abspath $(RELEASE_DIR)/$(SO_LINK))
 
-.PHONY: build header examples test test-rust test-c test-install test-python test-node demo install clean
+.PHONY: build header examples test test-rust test-c test-install test-python test-node test-interop demo bench sim install clean
 
 build:
 	$(CARGO) build --release
@@ -67,6 +70,7 @@ test: build examples
 	$(MAKE) --no-print-directory test-install
 	$(MAKE) --no-print-directory test-python
 	$(MAKE) --no-print-directory test-node
+	$(MAKE) --no-print-directory test-interop
 	$(MAKE) --no-print-directory test-demo
 
 test-rust:
@@ -99,6 +103,11 @@ test-python:
 	@if [ -f scripts/test-python.sh ]; then bash scripts/test-python.sh; \
 	else echo "== Python tests: scripts/test-python.sh is not in this tree yet; none run"; fi
 
+# rs2p against the reference nodes (py2p 0.7.878 from PyPI, js2p 0.7.870 from npm), and the
+# bad-input client; scripts/test-interop.sh installs both.
+test-interop: build
+	bash scripts/test-interop.sh
+
 test-node:
 	@if [ -f scripts/test-node.sh ]; then bash scripts/test-node.sh; \
 	else echo "== Node tests: scripts/test-node.sh is not in this tree yet; none run"; fi
@@ -122,6 +131,16 @@ demo: build $(BUILD_DIR)/demo examples
 .PHONY: test-demo
 test-demo: build examples
 	bash scripts/demo.sh --test
+
+# Throughput and latency of rs2p (Rust and the Python wrapper) beside py2p, as one table
+# (not part of `make test`; see docs/performance.md).
+bench: build
+	bash scripts/bench.sh
+
+# The deterministic simulator at scales sockets cannot reach here (docs/simulator.md); tables on
+# stdout, charts under build/sim/.
+sim:
+	$(CARGO) run --release --bin rs2p-sim -- --out $(BUILD_DIR)/sim
 
 install: build
 	$(eval INSTALL_PREFIX := $(abspath $(PREFIX)))

@@ -144,7 +144,7 @@ export class Protocol {
   /** The base58 protocol ID compared in handshakes. */
   readonly id: string;
 }
-/** py2p's and js2p's default protocol: subnet '' in 'Plaintext'. */
+/** The default protocol of py2p's and js2p's mesh sockets: subnet 'mesh' in 'Plaintext'. */
 export const defaultProtocol: Protocol;
 
 /** A broadcast or whisper received by a MeshSocket. */

@@ -16,9 +16,10 @@ pub struct rs2p_mesh_config {
 }
 
 impl rs2p_mesh_config {
-    /// The defaults the C API documents: subnet "" (py2p's and js2p's default protocol).
+    /// The defaults the C API documents: those of the Rust API, whose subnet "mesh" is the
+    /// default protocol of py2p's and js2p's mesh sockets (`mesh.default_protocol`).
     pub(crate) fn defaults() -> MeshNodeConfig {
-        MeshNodeConfig::new().subnet("")
+        MeshNodeConfig::new()
     }
 }
 
@@ -32,8 +33,8 @@ unsafe fn config_mut<'a>(cfg: *mut rs2p_mesh_config) -> FfiResult<&'a mut rs2p_m
 }
 
 /// Creates a config with the defaults: listen on 127.0.0.1 port 0 (a free port), advertise the
-/// bind address and the bound port, subnet "" and encryption "Plaintext" (py2p's and js2p's
-/// default protocol), max_outgoing 4, 16 MiB frame and decompressed limits, a receive queue
+/// bind address and the bound port, subnet "mesh" and encryption "Plaintext" (the default
+/// protocol of py2p's and js2p's mesh sockets), max_outgoing 4, 16 MiB frame and decompressed limits, a receive queue
 /// of 65536 messages, 30 s for a new connection's handshake. Free it with
 /// rs2p_mesh_config_free. Errors: RS2P_ERR_NULL_ARGUMENT.
 ///
@@ -102,7 +103,7 @@ pub unsafe extern "C" fn rs2p_mesh_config_set_out_addr(
     })
 }
 
-/// Sets the protocol: `subnet` (any text, "" by default; nodes with another subnet refuse
+/// Sets the protocol: `subnet` (any text, "mesh" by default; nodes with another subnet refuse
 /// this one) and `encryption` ("Plaintext"; "SSL" is accepted here but rs2p_mesh_new then
 /// fails with RS2P_ERR_UNSUPPORTED in this build). Errors: RS2P_ERR_NULL_ARGUMENT,
 /// RS2P_ERR_INVALID_UTF8_ARGUMENT.

@@ -193,15 +193,14 @@ def test_garbage_after_a_handshake_closes_the_connection(node, raw_client):
     assert_still_serves(rs, good, bad.node_id)
 
 
-def test_a_connection_that_never_handshakes_is_closed_after_the_timeout(node, raw_client):
-    # MeshSocket has no handshake-timeout setting (the C API has
-    # rs2p_mesh_config_set_handshake_timeout): the default, 30 s, applies.
-    rs, good = node
+def test_a_connection_that_never_handshakes_is_closed_after_the_timeout(rs2p_node, raw_client):
+    rs = rs2p_node(handshake_timeout=2)  # seconds (the default is 30)
+    good = handshaken(raw_client, rs)
     before = h.drop_count(rs, "handshake_timeout")
     silent = raw_client(h.port_of(rs))
     silent.read_frame(timeout=5)  # rs2p's handshake; we never answer
     h.wait_until(lambda: h.stat(rs, "pending") == 1, 5, "the silent connection counted as pending")
-    assert silent.wait_closed(45), "rs2p kept a connection that never handshook"
+    assert silent.wait_closed(20), "rs2p kept a connection that never handshook"
     h.wait_drop(rs, "handshake_timeout", before)
     assert h.stat(rs, "pending") == 0
     assert_still_serves(rs, good)

@@ -50,8 +50,8 @@ class Protocol {
   }
 }
 
-/** py2p's and js2p's default: subnet '' in plaintext. */
-const defaultProtocol = new Protocol('', 'Plaintext');
+/** The default of py2p's and js2p's mesh sockets: subnet 'mesh' in plaintext. */
+const defaultProtocol = new Protocol('mesh', 'Plaintext');
 
 /** A broadcast or whisper received by a MeshSocket. */
 class Message {

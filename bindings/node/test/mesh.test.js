@@ -13,7 +13,7 @@ test('a socket binds port 0 to a real port and has an ID', async (t) => {
   assert.ok(a.id.length > 20, `id ${a.id}`);
   assert.deepEqual(a.addr, ['127.0.0.1', a.port]);
   assert.equal(a.status, 'Nominal');
-  assert.equal(a.protocol.id, new rs2p.Protocol('', 'Plaintext').id);
+  assert.equal(a.protocol.id, new rs2p.Protocol('mesh', 'Plaintext').id);
   assert.deepEqual(a.peers(), []);
   assert.equal(a.routingTable.size, 0);
 });

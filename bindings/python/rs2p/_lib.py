@@ -256,6 +256,9 @@ class Library:
         self.rs2p_mesh_config_set_max_outgoing = status(
             "rs2p_mesh_config_set_max_outgoing", [c_void_p, c_uint32]
         )
+        self.rs2p_mesh_config_set_handshake_timeout = status(
+            "rs2p_mesh_config_set_handshake_timeout", [c_void_p, c_uint32]
+        )
         self.rs2p_mesh_config_set_limits = status(
             "rs2p_mesh_config_set_limits", [c_void_p, c_uint64, c_uint64]
         )

@@ -81,8 +81,9 @@ class Protocol(NamedTuple):
         return protocol_id(self.subnet, self.encryption).encode("ascii")
 
 
-#: py2p's and js2p's default: the empty subnet, no encryption.
-default_protocol = Protocol("", "Plaintext")
+#: The default of py2p's and js2p's mesh sockets: subnet "mesh", no encryption. (Their base
+#: modules' ``Protocol("", "Plaintext")`` is used by no socket.)
+default_protocol = Protocol("mesh", "Plaintext")
 
 
 Listener = Callable[..., Any]

@@ -199,6 +199,10 @@ class MeshSocket(EventEmitter):
     not raised; check ``routing_table``); ``recv`` accepts a ``timeout``; the receive queue is
     bounded (``queue_capacity``; when full, new messages are shed and counted in
     ``dropped_messages``, as the library's own queue does); ``'SSL'`` is not supported.
+
+    rs2p keywords: ``max_outgoing`` (peers dialled from peer lists, default 4),
+    ``queue_capacity`` (default 65,536 messages) and ``handshake_timeout`` (whole seconds a
+    new connection may take to send a valid handshake, default 30).
     """
 
     def __init__(
@@ -211,6 +215,7 @@ class MeshSocket(EventEmitter):
         *,
         max_outgoing: Optional[int] = None,
         queue_capacity: int = DEFAULT_QUEUE_CAPACITY,
+        handshake_timeout: Optional[int] = None,
     ) -> None:
         super().__init__()
         self._closed = True  # until the node exists, so that __del__ has nothing to do
@@ -221,7 +226,9 @@ class MeshSocket(EventEmitter):
         self.protocol = Protocol(*prot)
         self.debug_level = debug_level
         self._lib = lib
-        pointer = self._start_node(lib, addr, port, self.protocol, out_addr, max_outgoing)
+        pointer = self._start_node(
+            lib, addr, port, self.protocol, out_addr, max_outgoing, handshake_timeout
+        )
         self._node_handle = _NodeHandle(lib, pointer)
         self._closed = False
         try:
@@ -265,6 +272,7 @@ class MeshSocket(EventEmitter):
         prot: Protocol,
         out_addr: Optional[Tuple[str, int]],
         max_outgoing: Optional[int],
+        handshake_timeout: Optional[int] = None,
     ) -> int:
         config = ctypes.c_void_p()
         lib.rs2p_mesh_config_new(ctypes.byref(config))
@@ -279,6 +287,8 @@ class MeshSocket(EventEmitter):
             )
             if max_outgoing is not None:
                 lib.rs2p_mesh_config_set_max_outgoing(config, int(max_outgoing))
+            if handshake_timeout is not None:
+                lib.rs2p_mesh_config_set_handshake_timeout(config, int(handshake_timeout))
             mesh = ctypes.c_void_p()
             lib.rs2p_mesh_new(config, ctypes.byref(mesh))
         finally:

@@ -18,7 +18,7 @@ def test_port_zero_binds_a_real_port_and_the_id_is_base58(make_socket):
     assert isinstance(sock.id, bytes) and len(sock.id) > 20
     assert set(sock.id) <= set(b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz")
     assert sock.status == "Nominal"
-    assert sock.protocol.subnet == "" and sock.protocol.encryption == "Plaintext"
+    assert sock.protocol.subnet == "mesh" and sock.protocol.encryption == "Plaintext"
     assert sock.routing_table == {}
     assert sock.recv() is None and sock.recv(3) == []
 
