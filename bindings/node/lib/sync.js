@@ -43,9 +43,26 @@ function keyValue(bytes) {
   return Buffer.byteLength(text, 'utf8') === bytes.length && Buffer.from(text, 'utf8').equals(bytes) ? text : bytes;
 }
 
+// @msgpack/msgpack packs a Map as an empty map; a Map becomes an object of its entries
+// (keys as strings) before packing, at any depth.
+function withoutMaps(value) {
+  if (value instanceof Map) {
+    const out = {};
+    for (const [key, item] of value) out[String(key)] = withoutMaps(item);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map(withoutMaps);
+  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
+    const out = {};
+    for (const [key, item] of Object.entries(value)) out[key] = withoutMaps(item);
+    return out;
+  }
+  return value;
+}
+
 function encodeValue(value, what) {
   try {
-    return Buffer.from(msgpackEncode(value));
+    return Buffer.from(msgpackEncode(withoutMaps(value)));
   } catch (err) {
     throw new TypeError(`${what} must be msgpack-encodable (Buffer, string, number, array, object...): ${err.message}`);
   }
