@@ -99,6 +99,9 @@ test('update, keys, values and items agree across nodes', async (t) => {
   for (const key of ['one', 'two', 'three']) assert.deepEqual(a.metadata(key), b.metadata(key), `metadata of ${key}`);
   assert.equal(a.metadata('three').owner, b.id);
   assert.equal(b.metadata('one').owner, a.id);
+  const stats = b.syncStats();
+  assert.ok(stats.accepted >= 2, `b accepted a's two writes: ${JSON.stringify(stats)}`);
+  assert.equal(stats.refusedLeased, 0);
 });
 
 test('del removes a key everywhere and fires delete', async (t) => {
