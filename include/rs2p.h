@@ -68,6 +68,37 @@ typedef int32_t rs2p_event_kind;
 #endif // __cplusplus
 
 /**
+ * What changed, in `rs2p_sync_event.kind`.
+ */
+enum rs2p_sync_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The key now holds a new value (`value`, `owner` and `time` set).
+   */
+  RS2P_SYNC_EVENT_UPDATE = 1,
+  /**
+   * The key and its metadata are gone (`value` NULL, `owner` "", `time` 0).
+   */
+  RS2P_SYNC_EVENT_DELETE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rs2p_sync_event_kind rs2p_sync_event_kind;
+#else
+typedef int32_t rs2p_sync_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The keys of a table at one moment, in no particular order (opaque; free with
+ * rs2p_key_list_free). Read-only, so any number of threads may read it at once.
+ */
+typedef struct rs2p_key_list rs2p_key_list;
+
+/**
  * A running mesh node (opaque; start with rs2p_mesh_new, free with rs2p_mesh_free).
  */
 typedef struct rs2p_mesh rs2p_mesh;
@@ -90,6 +121,11 @@ typedef struct rs2p_message rs2p_message;
  * Read-only, so any number of threads may read it at once.
  */
 typedef struct rs2p_peer_list rs2p_peer_list;
+
+/**
+ * A running sync-table node (opaque; start with rs2p_sync_new, free with rs2p_sync_free).
+ */
+typedef struct rs2p_sync rs2p_sync;
 
 /**
  * Result of an rs2p call: `RS2P_OK` (0) on success, one of the `RS2P_ERR_*` codes otherwise.
@@ -179,6 +215,68 @@ typedef struct rs2p_mesh_stats {
    */
   uint64_t dropped[RS2P_DROP_REASONS];
 } rs2p_mesh_stats;
+
+/**
+ * Counters of the sync layer, filled in by rs2p_sync_stats_get. Remote writes only: local
+ * writes are refused at once with a status code instead.
+ */
+typedef struct rs2p_sync_stats {
+  /**
+   * Remote stores, deletes, deltas and handshake-dump entries applied to the table.
+   */
+  uint64_t accepted;
+  /**
+   * Remote writes refused because another node holds the key's lease.
+   */
+  uint64_t refused_leased;
+  /**
+   * Remote deltas ignored because the key holds something other than a map.
+   */
+  uint64_t refused_delta_on_non_map;
+  /**
+   * Handshake-dump entries ignored because the key already holds a value.
+   */
+  uint64_t ignored_dump_entries;
+  /**
+   * Room for counters added later (0 today).
+   */
+  uint64_t reserved[8];
+} rs2p_sync_stats;
+
+/**
+ * One table change given to a sync callback. It and everything it points to are valid only
+ * during the callback call: copy what you need.
+ */
+typedef struct rs2p_sync_event {
+  /**
+   * What changed (an int32_t in C).
+   */
+  rs2p_sync_event_kind kind;
+  /**
+   * The key's bytes (not NUL-terminated; may be empty).
+   */
+  const uint8_t *key;
+  size_t key_len;
+  /**
+   * The msgpack of the new value (after a delta, the merged map); NULL and 0 for a delete.
+   */
+  const uint8_t *value;
+  size_t value_len;
+  /**
+   * The writer's node ID (base58 text, NUL-terminated); "" for a delete.
+   */
+  const char *owner;
+  /**
+   * When the writer wrote (Unix seconds by its clock); 0 for a delete.
+   */
+  int64_t time;
+} rs2p_sync_event;
+
+/**
+ * A sync callback: `userdata` is the pointer given to rs2p_sync_set_callback; `ev` is valid
+ * only during the call.
+ */
+typedef void (*rs2p_sync_event_cb)(void *userdata, const struct rs2p_sync_event *ev);
 
 /**
  * Success.
@@ -324,6 +422,17 @@ typedef struct rs2p_mesh_stats {
  * msgpack bytes passed in by the caller do not decode, or are not one array.
  */
 #define RS2P_ERR_INVALID_MSGPACK_ARGUMENT 38
+
+/**
+ * A sync-table write was refused: another node holds the key's lease (nothing was sent;
+ * rs2p_last_error names the owner).
+ */
+#define RS2P_ERR_LEASED 39
+
+/**
+ * The sync table has no such key.
+ */
+#define RS2P_ERR_NOT_FOUND 40
 
 #ifdef __cplusplus
 extern "C" {
@@ -633,10 +742,12 @@ rs2p_status rs2p_mesh_close(struct rs2p_mesh *mesh);
 /**
  * Closes the node if needed (see rs2p_mesh_close) and frees it. NULL is accepted and does
  * nothing. Messages received from the node stay valid (replying to them then fails with
- * RS2P_ERR_CLOSED). Do not call it while another thread still uses `mesh`.
+ * RS2P_ERR_CLOSED). Do not call it while another thread still uses `mesh`. A borrowed
+ * handle (from rs2p_sync_mesh) is left alone: its owner frees it.
  *
  * # Safety
- * `mesh` must be NULL or a node from rs2p_mesh_new not freed yet.
+ * `mesh` must be NULL, a node from rs2p_mesh_new not freed yet, or a borrowed handle whose
+ * owner is alive.
  */
 void rs2p_mesh_free(struct rs2p_mesh *mesh);
 
@@ -850,6 +961,214 @@ rs2p_status rs2p_mesh_stats_get(const struct rs2p_mesh *mesh, struct rs2p_mesh_s
  * "too_many_pending"; "" for a number with no reason. Static text; never NULL, never freed.
  */
 const char *rs2p_drop_reason_str(uint32_t reason);
+
+/**
+ * Starts a sync-table node: a mesh node whose protocol subnet is `subnet` plus "1" when
+ * `leasing` is non-zero (py2p's default: a key's writer holds it for an hour) or "0" when it
+ * is 0. `cfg` (may be NULL for the defaults) gives the network settings as for rs2p_mesh_new;
+ * its subnet is ignored. `subnet` NULL means "sync". `cfg` is not consumed. On success `*out`
+ * is the node; free it with rs2p_sync_free. Errors: those of rs2p_mesh_new,
+ * RS2P_ERR_INVALID_UTF8_ARGUMENT (`subnet`).
+ *
+ * # Safety
+ * `cfg` NULL or a live config; `subnet` NULL or a NUL-terminated string; `out` must point to
+ * a writable `rs2p_sync *`.
+ */
+rs2p_status rs2p_sync_new(const struct rs2p_mesh_config *cfg, const char *subnet, int32_t leasing, struct rs2p_sync **out);
+
+/**
+ * The node's mesh handle: every rs2p_mesh_* function works on it (connect, send, recv,
+ * peers, stats, set_callback, id, port, last_error, close...). It is borrowed: valid until
+ * rs2p_sync_free. rs2p_mesh_free on it does nothing. rs2p_mesh_close on it closes the sync
+ * node too (the sync callback's `userdata_free` then runs at rs2p_sync_close or
+ * rs2p_sync_free). NULL for NULL.
+ *
+ * # Safety
+ * `sync` must be NULL or a live sync node.
+ */
+struct rs2p_mesh *rs2p_sync_mesh(struct rs2p_sync *sync);
+
+/**
+ * Writes the sync layer's counters to `*out` (the mesh's are in rs2p_mesh_stats_get on
+ * rs2p_sync_mesh). Works on a closed node too. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `out` must point to a writable rs2p_sync_stats.
+ */
+rs2p_status rs2p_sync_stats_get(const struct rs2p_sync *sync, struct rs2p_sync_stats *out);
+
+/**
+ * Stops the node (as rs2p_mesh_close does) and removes the sync callback, whose
+ * `userdata_free` runs once no call of it is in progress. Idempotent; safe from inside a
+ * callback. Afterwards the table's calls return RS2P_ERR_CLOSED, except rs2p_sync_stats_get
+ * and rs2p_sync_free. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `sync` must be a live sync node.
+ */
+rs2p_status rs2p_sync_close(struct rs2p_sync *sync);
+
+/**
+ * Closes the node if needed (see rs2p_sync_close) and frees it with its mesh handle. NULL is
+ * accepted and does nothing. Do not call it while another thread still uses `sync` or its
+ * mesh handle, nor from a callback.
+ *
+ * # Safety
+ * `sync` must be NULL or a node from rs2p_sync_new not freed yet.
+ */
+void rs2p_sync_free(struct rs2p_sync *sync);
+
+/**
+ * Stores a value (`value_len` bytes of msgpack at `value_msgpack`, any value but nil) at the
+ * key (`key_len` bytes; 0 is allowed) and broadcasts it. The write is lease-checked here
+ * first. Errors: RS2P_ERR_LEASED (another node holds the key; nothing changed or was sent;
+ * rs2p_last_error names the owner), RS2P_ERR_INVALID_MSGPACK_ARGUMENT,
+ * RS2P_ERR_INVALID_ARGUMENT (nil: use rs2p_sync_delete), RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_TIMEOUT (the node pushed back for its whole send timeout), RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `key` readable for `key_len` bytes; `value_msgpack`
+ * readable for `value_len` bytes.
+ */
+rs2p_status rs2p_sync_set(struct rs2p_sync *sync, const uint8_t *key, size_t key_len, const uint8_t *value_msgpack, size_t value_len);
+
+/**
+ * Stores the byte string `(value, value_len)` (sent as msgpack bin) at the key; otherwise as
+ * rs2p_sync_set (without RS2P_ERR_INVALID_MSGPACK_ARGUMENT).
+ *
+ * # Safety
+ * `sync` must be a live sync node; `key` readable for `key_len` bytes; `value` readable for
+ * `value_len` bytes.
+ */
+rs2p_status rs2p_sync_set_bytes(struct rs2p_sync *sync, const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len);
+
+/**
+ * Deletes the key everywhere (value and metadata). `*existed` (may be NULL) becomes 1 if this
+ * node held the key, 0 if not (then nothing is sent). Errors: RS2P_ERR_LEASED,
+ * RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `key` readable for `key_len` bytes; `existed` NULL or a
+ * writable int32_t.
+ */
+rs2p_status rs2p_sync_delete(struct rs2p_sync *sync, const uint8_t *key, size_t key_len, int32_t *existed);
+
+/**
+ * Merges a msgpack map (`delta_len` bytes at `delta_msgpack`) into the map at the key (an
+ * absent key starts as an empty map) and broadcasts the delta; this node becomes the key's
+ * owner. Errors: RS2P_ERR_INVALID_MSGPACK_ARGUMENT (not msgpack, or not a map),
+ * RS2P_ERR_INVALID_ARGUMENT (the key holds something other than a map), RS2P_ERR_LEASED,
+ * RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `key` readable for `key_len` bytes; `delta_msgpack`
+ * readable for `delta_len` bytes.
+ */
+rs2p_status rs2p_sync_apply_delta(struct rs2p_sync *sync, const uint8_t *key, size_t key_len, const uint8_t *delta_msgpack, size_t delta_len);
+
+/**
+ * Writes the msgpack of the key's value into `(out, out_cap)` and its length into
+ * `*out_len`. Reads the local table without waiting for the network. Pass NULL and 0 to ask
+ * for the size (RS2P_ERR_BUFFER_TOO_SMALL sets `*out_len`). Errors: RS2P_ERR_NOT_FOUND,
+ * RS2P_ERR_BUFFER_TOO_SMALL, RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `key` readable for `key_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` a writable size_t.
+ */
+rs2p_status rs2p_sync_get(const struct rs2p_sync *sync, const uint8_t *key, size_t key_len, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Like rs2p_sync_get, but writes the value's bytes when it is a byte string (bin) or text
+ * (str, as UTF-8). Errors: those of rs2p_sync_get and RS2P_ERR_NOT_BYTES (another type: read
+ * it with rs2p_sync_get).
+ *
+ * # Safety
+ * As for rs2p_sync_get.
+ */
+rs2p_status rs2p_sync_get_bytes(const struct rs2p_sync *sync, const uint8_t *key, size_t key_len, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Who last wrote the key and when: its owner's node ID (base58 text) into `(owner_out,
+ * owner_cap)` with a NUL, the ID's length into `*owner_len`, and the write time (Unix seconds
+ * by the writer's clock) into `*time_out` (may be NULL). Pass NULL and 0 to ask for the size
+ * (RS2P_ERR_BUFFER_TOO_SMALL sets `*owner_len`; `*owner_len + 1` bytes are needed).
+ * Errors: RS2P_ERR_NOT_FOUND, RS2P_ERR_BUFFER_TOO_SMALL, RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `key` readable for `key_len` bytes; `owner_out` writable
+ * for `owner_cap` bytes; `owner_len` a writable size_t; `time_out` NULL or a writable int64_t.
+ */
+rs2p_status rs2p_sync_metadata(const struct rs2p_sync *sync, const uint8_t *key, size_t key_len, char *owner_out, size_t owner_cap, size_t *owner_len, int64_t *time_out);
+
+/**
+ * Writes the number of keys in the table to `*out`. Errors: RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `out` a writable size_t.
+ */
+rs2p_status rs2p_sync_len(const struct rs2p_sync *sync, size_t *out);
+
+/**
+ * Writes a snapshot of the table's keys to `*out`; free it with rs2p_key_list_free.
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `out` must point to a writable `rs2p_key_list *`.
+ */
+rs2p_status rs2p_sync_keys(const struct rs2p_sync *sync, struct rs2p_key_list **out);
+
+/**
+ * How many keys the list holds; 0 for NULL.
+ *
+ * # Safety
+ * `list` must be NULL or a live key list.
+ */
+size_t rs2p_key_list_len(const struct rs2p_key_list *list);
+
+/**
+ * Key `index` of the list: `*key` points to its bytes (valid until rs2p_key_list_free; not
+ * NUL-terminated) and `*key_len` is their count. Errors: RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_INVALID_ARGUMENT (`index` not below rs2p_key_list_len).
+ *
+ * # Safety
+ * `list` must be a live key list; `key` a writable `const uint8_t *`; `key_len` a writable
+ * size_t.
+ */
+rs2p_status rs2p_key_list_get(const struct rs2p_key_list *list, size_t index, const uint8_t **key, size_t *key_len);
+
+/**
+ * Frees a key list. NULL is accepted and does nothing.
+ *
+ * # Safety
+ * `list` must be NULL or a list from rs2p_sync_keys not freed yet.
+ */
+void rs2p_key_list_free(struct rs2p_key_list *list);
+
+/**
+ * Sets the node's callback for table changes (local and remote writes, deletes, deltas,
+ * handshake-dump entries), replacing any previous one (whose `userdata_free` then runs, once
+ * no call of it is in progress). `cb` NULL removes it. Changes made before the first
+ * callback is set are not reported. Mesh events go to rs2p_mesh_set_callback on
+ * rs2p_sync_mesh's handle.
+ *
+ * The callback runs on the node's dispatcher thread, one change at a time, in the order the
+ * table changed. It may call any rs2p function, rs2p_sync_close included (not
+ * rs2p_sync_free). `ev` and everything it points to are valid only during the call.
+ *
+ * With a non-NULL `cb`, rs2p takes charge of `userdata`: `userdata_free` (may be NULL) runs
+ * exactly once with it — when the callback is replaced or removed, at rs2p_sync_close or
+ * rs2p_sync_free, or at once if this call fails — never while a call of `cb` is in progress;
+ * it may run on any thread. With `cb` NULL, `userdata` and `userdata_free` are ignored.
+ * Errors: RS2P_ERR_NULL_ARGUMENT (`sync`), RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `sync` must be a live sync node; `cb` and `userdata_free` valid functions or NULL;
+ * `userdata` usable from other threads as the callback needs.
+ */
+rs2p_status rs2p_sync_set_callback(struct rs2p_sync *sync, rs2p_sync_event_cb cb, void *userdata, rs2p_userdata_free userdata_free);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -26,6 +26,8 @@ pub struct rs2p_mesh {
     pub(crate) node: MeshNode,
     pub(crate) errors: Arc<NodeErrors>,
     pub(crate) callback: CallbackSlot,
+    /// Set for the handle another object owns (rs2p_sync_mesh): rs2p_mesh_free ignores it.
+    pub(crate) borrowed: bool,
 }
 
 /// One byte string: `len` bytes at `ptr` (NULL is allowed when `len` is 0).
@@ -178,6 +180,7 @@ pub unsafe extern "C" fn rs2p_mesh_new(
             node,
             errors: Arc::default(),
             callback: CallbackSlot::default(),
+            borrowed: false,
         };
         out.set(Box::into_raw(Box::new(mesh)));
         Ok(())
@@ -462,14 +465,17 @@ pub unsafe extern "C" fn rs2p_mesh_close(mesh: *mut rs2p_mesh) -> rs2p_status {
 
 /// Closes the node if needed (see rs2p_mesh_close) and frees it. NULL is accepted and does
 /// nothing. Messages received from the node stay valid (replying to them then fails with
-/// RS2P_ERR_CLOSED). Do not call it while another thread still uses `mesh`.
+/// RS2P_ERR_CLOSED). Do not call it while another thread still uses `mesh`. A borrowed
+/// handle (from rs2p_sync_mesh) is left alone: its owner frees it.
 ///
 /// # Safety
-/// `mesh` must be NULL or a node from rs2p_mesh_new not freed yet.
+/// `mesh` must be NULL, a node from rs2p_mesh_new not freed yet, or a borrowed handle whose
+/// owner is alive.
 #[no_mangle]
 pub unsafe extern "C" fn rs2p_mesh_free(mesh: *mut rs2p_mesh) {
     super::boundary::run_value("rs2p_mesh_free", (), || {
-        if !mesh.is_null() {
+        // SAFETY: NULL or a live handle per the contract; only a field is read.
+        if !mesh.is_null() && !unsafe { (*mesh).borrowed } {
             // SAFETY: from Box::into_raw in rs2p_mesh_new, freed once per the contract.
             let mesh = unsafe { Box::from_raw(mesh) };
             mesh.node.close();

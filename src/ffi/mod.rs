@@ -39,3 +39,12 @@ pub mod peers;
 
 #[allow(non_camel_case_types)] // C names: rs2p_*
 pub mod stats;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod sync;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod sync_table;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod sync_events;

@@ -71,7 +71,12 @@ pub const RS2P_ERR_UNSUPPORTED: rs2p_status = 36;
 pub const RS2P_ERR_NOT_BYTES: rs2p_status = 37;
 /// msgpack bytes passed in by the caller do not decode, or are not one array.
 pub const RS2P_ERR_INVALID_MSGPACK_ARGUMENT: rs2p_status = 38;
-// Numbers 39 to 59 are reserved for the sync and chord objects; 6-9 and 24-29 are free for
+/// A sync-table write was refused: another node holds the key's lease (nothing was sent;
+/// rs2p_last_error names the owner).
+pub const RS2P_ERR_LEASED: rs2p_status = 39;
+/// The sync table has no such key.
+pub const RS2P_ERR_NOT_FOUND: rs2p_status = 40;
+// Numbers 41 to 59 are reserved for the sync and chord objects; 6-9 and 24-29 are free for
 // later codec and argument errors.
 
 /// The status code for a wire-layer error. One code per `WireError` variant.
@@ -105,8 +110,7 @@ pub fn status_of_api_error(error: &crate::api::Error) -> rs2p_status {
         Error::Timeout => RS2P_ERR_TIMEOUT,
         Error::UnknownPeer { .. } => RS2P_ERR_UNKNOWN_PEER,
         Error::InvalidArgument(_) => RS2P_ERR_INVALID_ARGUMENT,
-        // Until the sync object gets its own code (39-59 are reserved for it).
-        Error::Leased { .. } => RS2P_ERR_INVALID_ARGUMENT,
+        Error::Leased { .. } => RS2P_ERR_LEASED,
         Error::Unsupported(_) => RS2P_ERR_UNSUPPORTED,
     }
 }
@@ -151,6 +155,8 @@ pub fn describe(status: rs2p_status) -> &'static CStr {
         RS2P_ERR_UNSUPPORTED => c"feature not supported by this build",
         RS2P_ERR_NOT_BYTES => c"packet is not a byte string (bin or str)",
         RS2P_ERR_INVALID_MSGPACK_ARGUMENT => c"msgpack argument does not decode to an array",
+        RS2P_ERR_LEASED => c"another node holds the key's lease; the write was refused",
+        RS2P_ERR_NOT_FOUND => c"no such key",
         _ => c"unknown rs2p status code",
     }
 }
@@ -210,6 +216,14 @@ mod tests {
             (Error::UnknownPeer { peer: "p".into() }, 35),
             (Error::Unsupported("SSL".into()), 36),
             (Error::InvalidArgument("x".into()), 2),
+            (
+                Error::Leased {
+                    key: "k".into(),
+                    owner: "o".into(),
+                    since: 0,
+                },
+                39,
+            ),
         ];
         for (error, number) in cases {
             assert_eq!(status_of_api_error(&error), number, "{error:?}");
@@ -218,16 +232,17 @@ mod tests {
             (RS2P_ERR_NOT_BYTES, RS2P_ERR_INVALID_MSGPACK_ARGUMENT),
             (37, 38)
         );
+        assert_eq!((RS2P_ERR_LEASED, RS2P_ERR_NOT_FOUND), (39, 40));
     }
 
     #[test]
     fn every_known_status_has_its_own_description() {
         let unknown = describe(9999);
-        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).chain(30..=38).collect();
+        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).chain(30..=40).collect();
         let texts: std::collections::HashSet<&CStr> = known.iter().map(|&s| describe(s)).collect();
         assert_eq!(texts.len(), known.len(), "two codes share a description");
         assert!(!texts.contains(unknown));
-        for reserved in (6..=9).chain(24..=29).chain(39..=59) {
+        for reserved in (6..=9).chain(24..=29).chain(41..=59) {
             assert_eq!(
                 describe(reserved),
                 unknown,
