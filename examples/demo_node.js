@@ -5,7 +5,7 @@
 // Python, a Node and a py2p node alike:
 //
 //   node examples/demo_node.js --name NAME --port P [--connect HOST:PORT] [--expect N]
-//                              [--timeout S] [--stay]
+//                              [--timeout S] [--stay] [--sync]
 //
 // stdout, one line per event:
 //   ready <port> <id>                 the node listens (--port 0: a free one)
@@ -18,6 +18,12 @@
 // the others until the driver is done), or when the timeout (counted from start) passes:
 // status 0 if it received N messages, 1 if not.
 //
+// --sync: the node is an rs2p.SyncSocket of the default sync table (subnet 'sync', leasing,
+// as py2p's SyncSocket). `go` sets key NAME to `hello from NAME`; once the table holds N
+// keys the node prints, on one line with the keys sorted,
+//   NAME table: {C: hello from C, Node: hello from Node, ...}
+// and exits as above (status 0; 1 if the table did not reach N keys in time).
+//
 // Needs bindings/node/node_modules (npm install there) and librs2p (target/release, or
 // $RS2P_LIBRARY); scripts/demo.sh sets both up.
 
@@ -29,7 +35,7 @@ const rs2p = require(path.join(__dirname, '..', 'bindings', 'node'));
 const SHORT_ID = 8;
 
 function usage(problem) {
-  console.error(`${problem}\nusage: node examples/demo_node.js --name NAME --port P [--connect HOST:PORT] [--expect N] [--timeout S] [--stay]`);
+  console.error(`${problem}\nusage: node examples/demo_node.js --name NAME --port P [--connect HOST:PORT] [--expect N] [--timeout S] [--stay] [--sync]`);
   process.exit(2);
 }
 
@@ -45,6 +51,7 @@ function parseOptions() {
         expect: { type: 'string', default: '3' },
         timeout: { type: 'string', default: '20' },
         stay: { type: 'boolean', default: false },
+        sync: { type: 'boolean', default: false },
       },
     }));
   } catch (err) {
@@ -65,15 +72,113 @@ function parseOptions() {
     }
     peer = [values.connect.slice(0, at), peerPort];
   }
-  return { name: values.name, host: values.host, port, peer, expect, timeoutMs: timeout * 1000, stay: values.stay };
+  return {
+    name: values.name,
+    host: values.host,
+    port,
+    peer,
+    expect,
+    timeoutMs: timeout * 1000,
+    stay: values.stay,
+    sync: values.sync,
+  };
 }
 
 function text(value) {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
+/** `{a: x, b: y}` with the keys sorted: the table as the demo prints it. */
+function tableLine(socket) {
+  const items = socket.items().map(([key, value]) => [text(key), text(value)]);
+  items.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${items.map(([key, value]) => `${key}: ${value}`).join(', ')}}`;
+}
+
+/** Network events both modes print. */
+function reportLinks(socket, isEnding) {
+  const peers = new Set();
+  socket.on('connect', (_s, peerId) => {
+    peers.add(peerId);
+    if (!isEnding()) console.log(`connected ${peers.size} ${peerId}`);
+  });
+  socket.on('disconnect', (_s, peerId) => {
+    peers.delete(peerId);
+    if (!isEnding()) console.log(`disconnected ${peers.size} ${peerId}`);
+  });
+}
+
+function mainSync(options) {
+  const socket = new rs2p.SyncSocket(options.host, options.port);
+  let written = false;
+  let printed = false;
+  let stdinClosed = false;
+  let ending = false;
+
+  const full = () => socket.size >= options.expect;
+
+  function finish() {
+    if (ending) return;
+    ending = true;
+    clearTimeout(deadline);
+    if (!printed && full()) {
+      printed = true;
+      console.log(`${options.name} table: ${tableLine(socket)}`);
+    }
+    const ok = printed;
+    if (!ok) {
+      console.error(`${options.name}: the table holds ${socket.size} of ${options.expect} keys after ${options.timeoutMs / 1000} s: ${tableLine(socket)}`);
+    }
+    socket.close().then(
+      () => process.exit(ok ? 0 : 1),
+      (err) => {
+        console.error(`${options.name}: close failed: ${err.message}`);
+        process.exit(1);
+      },
+    );
+  }
+
+  function check() {
+    if (ending) return;
+    if (written && !printed && full()) {
+      printed = true;
+      console.log(`${options.name} table: ${tableLine(socket)}`);
+    }
+    if (stdinClosed || (printed && !options.stay)) finish();
+  }
+
+  const deadline = setTimeout(finish, options.timeoutMs);
+  reportLinks(socket, () => ending);
+  socket.on('update', check);
+
+  console.log(`ready ${socket.port} ${socket.id}`);
+  if (options.peer !== null) socket.connect(...options.peer);
+
+  const input = readline.createInterface({ input: process.stdin, terminal: false });
+  input.on('line', (line) => {
+    if (line.trim() !== 'go' || ending || written) return;
+    try {
+      socket.set(options.name, `hello from ${options.name}`);
+    } catch (err) {
+      console.error(`${options.name}: writing key ${options.name} failed: ${err.message}`);
+      finish();
+      return;
+    }
+    written = true;
+    check();
+  });
+  input.on('close', () => {
+    stdinClosed = true;
+    check();
+  });
+}
+
 function main() {
   const options = parseOptions();
+  if (options.sync) {
+    mainSync(options);
+    return;
+  }
   const socket = new rs2p.MeshSocket(options.host, options.port);
   const peers = new Set();
   let received = 0;

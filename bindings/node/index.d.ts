@@ -105,6 +105,12 @@ export class TooDeep extends BadMsgpack {}
 export class UnsupportedMsgpack extends BadMsgpack {}
 export class DuplicateMapKey extends BadMsgpack {}
 export class LengthOverflow extends BadMsgpack {}
+/** A sync table refused an operation on a key. */
+export class SyncError extends Rs2pError {}
+/** Another node holds the key's lease (for an hour after its last write): nothing was written or sent. */
+export class Leased extends SyncError {}
+/** No such key. */
+export class NotFound extends SyncError {}
 /** The exception class instance for a status code. */
 export function errorForStatus(status: number, detail: string): Rs2pError;
 
@@ -128,6 +134,7 @@ export const errors: {
   AddressInUse: typeof AddressInUse; Closed: typeof Closed; WouldBlock: typeof WouldBlock;
   Timeout: typeof Timeout; UnknownPeer: typeof UnknownPeer; Unsupported: typeof Unsupported;
   NotBytes: typeof NotBytes; InvalidMsgpackArgument: typeof InvalidMsgpackArgument;
+  SyncError: typeof SyncError; Leased: typeof Leased; NotFound: typeof NotFound;
   errorForStatus: typeof errorForStatus;
   LibraryLoadError: typeof LibraryLoadError; LibraryNotFound: typeof LibraryNotFound;
   LibraryVersionMismatch: typeof LibraryVersionMismatch;
@@ -263,4 +270,90 @@ export class MeshSocket extends EventEmitter {
   addListener<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
   removeListener<E extends keyof MeshSocketEvents>(event: E, listener: (...args: MeshSocketEvents[E]) => void): this;
   emit<E extends keyof MeshSocketEvents>(event: E, ...args: MeshSocketEvents[E]): boolean;
+}
+
+/** A sync table key: a string is its UTF-8 bytes; a Buffer / Uint8Array is taken as is. */
+export type SyncKeyInput = string | Uint8Array;
+/** A key as the table returns it: a string when its bytes are valid UTF-8, else a Buffer. */
+export type SyncKey = string | Buffer;
+/** Who last wrote a key: its node ID (base58) and when (Unix seconds, by its clock). */
+export interface SyncMetadata {
+  owner: string;
+  time: number;
+}
+export interface SyncStats {
+  /** Writes applied to the table (local and remote). */
+  accepted: number;
+  /** Writes refused because another node held the key. */
+  refusedLeased: number;
+  /** Deltas refused because the key held something other than a map. */
+  refusedDeltaOnNonMap: number;
+  /** Entries of a joining peer's table dump that were not taken. */
+  ignoredDumpEntries: number;
+}
+
+export interface SyncSocketEvents {
+  connect: [socket: SyncSocket, peerId: string];
+  disconnect: [socket: SyncSocket, peerId: string];
+  message: [socket: SyncSocket];
+  /** A key changed (here or on another node): its new value (after a delta, the merged map). */
+  update: [socket: SyncSocket, key: SyncKey, value: unknown, meta: SyncMetadata];
+  /** A key was deleted. */
+  delete: [socket: SyncSocket, key: SyncKey];
+}
+
+/** py2p's and js2p's default sync protocol: subnet 'sync' (the node joins 'sync1' or 'sync0'). */
+export const defaultSyncProtocol: Protocol;
+
+/**
+ * A node of a sync table (js2p's SyncSocket): a MeshSocket whose network shares one
+ * dictionary. Reads never wait for the network; writes apply here at once and reach the
+ * other nodes shortly after. With leasing (the default) a key written by one node cannot be
+ * changed by another for an hour.
+ */
+export class SyncSocket extends MeshSocket {
+  /**
+   * @param leasing default true; every node of a table must agree (the protocol ID differs)
+   * @param protocol the table's subnet (default 'sync'); the node speaks subnet + '1' or '0'
+   */
+  constructor(addr?: string, port?: number, leasing?: boolean, protocol?: Protocol, outAddr?: [string, number], options?: MeshSocketOptions);
+  /** js2p's argument order. */
+  constructor(addr: string, port: number, protocol: Protocol, leasing?: boolean, outAddr?: [string, number], options?: MeshSocketOptions);
+  readonly leasing: boolean;
+  /** The protocol given (the table's subnet); `protocol` is the one the node speaks. */
+  readonly tableProtocol: Protocol;
+  /** How many keys the table holds. */
+  readonly size: number;
+
+  /** The value at key, or `fallback` (default undefined) when there is none. */
+  get<T = unknown>(key: SyncKeyInput, fallback?: T): unknown;
+  has(key: SyncKeyInput): boolean;
+  /** Stores value at key everywhere; null/undefined deletes. @throws Leased */
+  set(key: SyncKeyInput, value: unknown): this;
+  /** set() for each entry. @throws Leased */
+  update(entries: Record<string, unknown> | Map<SyncKeyInput, unknown>): this;
+  /** Deletes key everywhere; true if this node held it. @throws Leased */
+  del(key: SyncKeyInput): boolean;
+  /** The value at key (or fallback), deleting the key. @throws Leased */
+  pop<T = unknown>(key: SyncKeyInput, fallback?: T): unknown;
+  /** Some [key, value], deleted; undefined when empty. */
+  popitem(): [SyncKey, unknown] | undefined;
+  /** Merges the fields into the map at key (absent: {}). @throws Leased, InvalidArgument (key holds a non-map) */
+  applyDelta(key: SyncKeyInput, delta: Record<string, unknown> | Map<unknown, unknown>): this;
+  /** js2p's name for applyDelta. */
+  apply_delta(key: SyncKeyInput, delta: Record<string, unknown> | Map<unknown, unknown>): this;
+  /** Who last wrote key and when, or undefined when there is no such key. */
+  metadata(key: SyncKeyInput): SyncMetadata | undefined;
+  keys(): SyncKey[];
+  values(): unknown[];
+  items(): [SyncKey, unknown][];
+  [Symbol.iterator](): Iterator<[SyncKey, unknown]>;
+  syncStats(): SyncStats;
+
+  on<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
+  once<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
+  off<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
+  addListener<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
+  removeListener<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
+  emit<E extends keyof SyncSocketEvents>(event: E, ...args: SyncSocketEvents[E]): boolean;
 }

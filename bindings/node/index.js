@@ -1,6 +1,6 @@
 'use strict';
 // rs2p: the p2p protocol 0.7 (py2p / js2p compatible), implemented in Rust, for Node.
-// The mesh network (MeshSocket, Message, Protocol) and the wire codec (protocol IDs and
+// The mesh network (MeshSocket, Message, Protocol), the sync table (SyncSocket) and the wire codec (protocol IDs and
 // frames). The shared library is loaded on first use; loadLibrary() does it up front and
 // returns where it came from.
 
@@ -9,6 +9,7 @@ const flags = require('./lib/flags');
 const wire = require('./lib/wire');
 const library = require('./lib/library');
 const mesh = require('./lib/mesh');
+const sync = require('./lib/sync');
 
 /** Finds, loads and version-checks librs2p now; returns its path. */
 function loadLibrary() {
@@ -27,6 +28,8 @@ module.exports = {
   Message: mesh.Message,
   Protocol: mesh.Protocol,
   defaultProtocol: mesh.defaultProtocol,
+  SyncSocket: sync.SyncSocket,
+  defaultSyncProtocol: sync.defaultSyncProtocol,
   flags,
   errors,
   ...errors,

@@ -19,9 +19,11 @@ class WireError extends Rs2pError {}
 class BadMsgpack extends WireError {}
 /** A mesh node's operation failed: its sockets, its state, or its peers. */
 class MeshError extends Rs2pError {}
+/** A sync table refused an operation on a key (see Leased, NotFound). */
+class SyncError extends Rs2pError {}
 
 const byStatus = new Map();
-const classes = { Rs2pError, UsageError, WireError, BadMsgpack, MeshError };
+const classes = { Rs2pError, UsageError, WireError, BadMsgpack, MeshError, SyncError };
 
 function define(name, parent, status) {
   // A named class per status, so `err instanceof Truncated` and `err.name` both work.
@@ -60,6 +62,9 @@ define('UnknownPeer', MeshError, 35);
 define('Unsupported', UsageError, 36);
 define('NotBytes', UsageError, 37);
 define('InvalidMsgpackArgument', UsageError, 38);
+// Another node holds the key's lease: the write was refused and nothing was sent.
+define('Leased', SyncError, 39);
+define('NotFound', SyncError, 40);
 
 /** The exception for a non-zero status; unknown codes (a newer library) give Rs2pError. */
 function errorForStatus(status, detail) {

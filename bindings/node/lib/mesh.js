@@ -17,6 +17,9 @@ const DEFAULT_QUEUE_CAPACITY = 65536;
 // Longest timer Node accepts: holds the event loop open while a node runs.
 const KEEP_ALIVE_MS = 2 ** 31 - 1;
 const STATUS_CLOSED = 32;
+// Private to the package: options[NATIVE_FACTORY](nativeOptions) builds the NativeMesh
+// (a SyncSocket's wraps the mesh handle of its sync table) instead of starting a node.
+const NATIVE_FACTORY = Symbol('rs2p native mesh factory');
 
 function noop() {}
 
@@ -148,7 +151,8 @@ class MeshSocket extends EventEmitter {
     if (!Number.isInteger(this.#queueCapacity) || this.#queueCapacity < 1) {
       throw new RangeError('options.queueCapacity must be a positive integer');
     }
-    this.#native = new NativeMesh(nativeOptions);
+    const factory = options[NATIVE_FACTORY];
+    this.#native = factory !== undefined ? factory(nativeOptions) : new NativeMesh(nativeOptions);
     /** The protocol this node speaks. */
     this.protocol = protocol;
     /** This node's ID (base58 text). */
@@ -346,4 +350,4 @@ class MeshSocket extends EventEmitter {
   }
 }
 
-module.exports = { MeshSocket, Message, Protocol, defaultProtocol };
+module.exports = { MeshSocket, Message, Protocol, defaultProtocol, NATIVE_FACTORY };

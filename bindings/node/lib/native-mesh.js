@@ -170,6 +170,33 @@ function checkGlobal(status) {
 }
 
 /**
+ * Calls `use(cfg)` with a config built from `options` (see NativeMesh), freeing the config
+ * afterwards whatever happens; returns what `use` returns.
+ */
+function withConfig(options, use) {
+  const { fn } = api();
+  const cfgOut = [null];
+  checkGlobal(fn.rs2p_mesh_config_new(cfgOut));
+  const cfg = cfgOut[0];
+  try {
+    checkGlobal(fn.rs2p_mesh_config_set_bind(cfg, options.host, options.port));
+    if (options.outHost !== undefined) {
+      checkGlobal(fn.rs2p_mesh_config_set_out_addr(cfg, options.outHost, options.outPort));
+    }
+    checkGlobal(fn.rs2p_mesh_config_set_protocol(cfg, options.subnet, options.encryption));
+    if (options.maxOutgoing !== undefined) {
+      checkGlobal(fn.rs2p_mesh_config_set_max_outgoing(cfg, options.maxOutgoing));
+    }
+    if (options.queueCapacity !== undefined) {
+      checkGlobal(fn.rs2p_mesh_config_set_queue_capacity(cfg, options.queueCapacity));
+    }
+    return use(cfg);
+  } finally {
+    fn.rs2p_mesh_config_free(cfg);
+  }
+}
+
+/**
  * One running node. Every method except `close()` and `sendWait()` returns at once. After
  * `close()` has resolved the C handle is freed and every method throws `Closed` without
  * touching C, so a stale call can never reach freed memory.
@@ -178,29 +205,22 @@ class NativeMesh {
   /**
    * @param {{host:string, port:number, subnet:string, encryption:string,
    *          outHost?:string, outPort?:number, maxOutgoing?:number, queueCapacity?:number}} options
+   * @param {{ptr: *, release: function(): void}} [borrowed] adopt a node started elsewhere
+   *   (a sync table's mesh handle) instead of starting one: `options` is then unused, and
+   *   once closed and idle `release()` runs instead of rs2p_mesh_free (the owner frees it).
    */
-  constructor(options) {
+  constructor(options, borrowed = undefined) {
     const { fn } = api();
-    const cfgOut = [null];
-    checkGlobal(fn.rs2p_mesh_config_new(cfgOut));
-    const cfg = cfgOut[0];
-    try {
-      checkGlobal(fn.rs2p_mesh_config_set_bind(cfg, options.host, options.port));
-      if (options.outHost !== undefined) {
-        checkGlobal(fn.rs2p_mesh_config_set_out_addr(cfg, options.outHost, options.outPort));
-      }
-      checkGlobal(fn.rs2p_mesh_config_set_protocol(cfg, options.subnet, options.encryption));
-      if (options.maxOutgoing !== undefined) {
-        checkGlobal(fn.rs2p_mesh_config_set_max_outgoing(cfg, options.maxOutgoing));
-      }
-      if (options.queueCapacity !== undefined) {
-        checkGlobal(fn.rs2p_mesh_config_set_queue_capacity(cfg, options.queueCapacity));
-      }
-      const meshOut = [null];
-      checkGlobal(fn.rs2p_mesh_new(cfg, meshOut));
-      this.ptr = meshOut[0];
-    } finally {
-      fn.rs2p_mesh_config_free(cfg);
+    if (borrowed !== undefined) {
+      this.ptr = borrowed.ptr;
+      this.release = borrowed.release;
+    } else {
+      this.ptr = withConfig(options, (cfg) => {
+        const meshOut = [null];
+        checkGlobal(fn.rs2p_mesh_new(cfg, meshOut));
+        return meshOut[0];
+      });
+      this.release = null;
     }
     this.callback = null;
     this.closing = null;
@@ -369,9 +389,10 @@ class NativeMesh {
     if (this.closed && this.inflight === 0 && this.ptr !== null) {
       const ptr = this.ptr;
       this.ptr = null;
-      api().fn.rs2p_mesh_free(ptr);
+      if (this.release !== null) this.release();
+      else api().fn.rs2p_mesh_free(ptr);
     }
   }
 }
 
-module.exports = { NativeMesh, api };
+module.exports = { NativeMesh, api, withConfig, copyOut, checkGlobal };
