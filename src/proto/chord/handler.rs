@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 /// Least time between two dials of the same wanted peer.
 const REDIAL_MS: Millis = 30_000;
 
+/// Most positions watched for late answers to repair.
+const MAX_LATE_REPAIRS: usize = 4096;
+
 /// A message waiting to be sent (payload: sub-flag first).
 #[derive(Debug)]
 pub(super) enum Outgoing {
@@ -56,6 +59,9 @@ pub struct ChordHandler {
     forwarded: Forwarded,
     gets: BTreeMap<GetId, Get>,
     next_get: GetId,
+    /// Positions of reads that found their majority before these positions answered: a
+    /// late answer that differs is repaired. (method, position) → (agreed value, until).
+    late_repairs: BTreeMap<(usize, Position), (Value, Millis)>,
     pub(super) outbox: Vec<Outgoing>,
     events: VecDeque<ChordEvent>,
     /// Storing nodes we know of (from links and [`ChordHandler::learn_peer`]): position →
@@ -80,6 +86,7 @@ impl ChordHandler {
             forwarded: Forwarded::default(),
             gets: BTreeMap::new(),
             next_get: 1,
+            late_repairs: BTreeMap::new(),
             outbox: Vec::new(),
             events: VecDeque::new(),
             known: BTreeMap::new(),
@@ -551,6 +558,12 @@ impl ChordHandler {
         for conn in done {
             self.forwarded.remove(method, &pos, conn);
         }
+        if let Some((agreed, _)) = self.late_repairs.remove(&(method, pos.clone())) {
+            if *value != agreed {
+                self.stats.read_repairs += 1;
+                self.route_store(method, &pos, agreed, None);
+            }
+        }
         // Our own reads: a nil is provisional, a value is not replaced by a later nil.
         let ids: Vec<GetId> = self
             .gets
@@ -560,7 +573,7 @@ impl ChordHandler {
                     return None;
                 }
                 let slot = &mut get.answers[method];
-                if slot.as_ref().is_none_or(Value::is_nil) {
+                if !slot.as_ref().is_some_and(|v| !v.is_nil()) {
                     *slot = Some(value.clone());
                 }
                 Some(*id)
@@ -580,6 +593,12 @@ impl ChordHandler {
         };
         if let (GetOutcome::Found(agreed), true) = (&outcome, self.config.read_repair) {
             for (method, answer) in get.answers.iter().enumerate() {
+                if answer.is_none() && self.late_repairs.len() < MAX_LATE_REPAIRS {
+                    self.late_repairs.insert(
+                        (method, get.positions[method].clone()),
+                        (agreed.clone(), get.deadline_ms),
+                    );
+                }
                 if matches!(answer, Some(v) if v != agreed) {
                     self.stats.read_repairs += 1;
                     let pos = get.positions[method].clone();
@@ -592,6 +611,7 @@ impl ChordHandler {
 
     fn expire(&mut self, now_ms: Millis) {
         self.forwarded.expire(now_ms);
+        self.late_repairs.retain(|_, (_, until)| *until > now_ms);
         let late: Vec<GetId> = self
             .gets
             .iter()
@@ -714,11 +734,10 @@ fn take_sub_flag(payload: &mut Vec<Value>) -> Option<u8> {
     if payload.is_empty() {
         return None;
     }
-    let flag = payload
+    payload
         .remove(0)
         .as_u64()
-        .and_then(|f| u8::try_from(f).ok());
-    flag
+        .and_then(|f| u8::try_from(f).ok())
 }
 
 impl MeshHandler for ChordHandler {

@@ -102,7 +102,7 @@ impl Get {
         let mut best: Option<(&Value, usize)> = None;
         for v in self.answers.iter().flatten().filter(|v| !v.is_nil()) {
             let count = self.answers.iter().flatten().filter(|w| *w == v).count();
-            if best.is_none_or(|(_, c)| count > c) {
+            if !best.is_some_and(|(_, c)| count <= c) {
                 best = Some((v, count));
             }
         }

@@ -20,7 +20,7 @@ pub fn closest<'a, T>(
     let mut best: Option<(RingPos, RingPos, T)> = None;
     for (pos, item) in candidates {
         let d = distance(pos, target);
-        if best.as_ref().is_none_or(|(bd, _, _)| d < *bd) {
+        if !best.as_ref().is_some_and(|(bd, _, _)| d >= *bd) {
             best = Some((d, *pos, item));
         }
     }
