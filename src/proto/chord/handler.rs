@@ -343,7 +343,15 @@ impl ChordHandler {
             Hop::Peer(_) => self.table.store((method, pos.clone()), value),
             Hop::Local => {
                 self.table.store((method, pos.clone()), value.clone());
-                self.replicate(method, pos, value);
+                // A store from the predecessor itself is not copied back to it: a py2p
+                // predecessor forwards our copy back to us, and that must not ping-pong.
+                let from_pred = self
+                    .predecessor_peer()
+                    .and_then(|id| self.peers.get(&id).map(|p| p.conn))
+                    .is_some_and(|c| Some(c) == from);
+                if !from_pred {
+                    self.replicate(method, pos, value);
+                }
             }
         }
     }
