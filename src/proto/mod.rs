@@ -3,5 +3,6 @@
 //! a clock, touches a socket or starts a thread; time is always a parameter (`now_ms`, Unix
 //! milliseconds), so every rule is unit-testable and a simulator can run thousands of nodes.
 
+pub mod chord;
 pub mod mesh;
 pub mod sync;

@@ -6,6 +6,7 @@
 //! reuses [`mesh::MeshWorld`]'s pattern (hosts named by [`host_addr`], one seed for
 //! everything). The binary `rs2p-sim` picks studies by name (`--study mesh`).
 
+pub mod chord;
 pub mod mesh;
 
 /// The virtual address of host `i`: `10.x.y.z:4444`, unique for up to 2^24 hosts.

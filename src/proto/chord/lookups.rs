@@ -1,0 +1,120 @@
+//! Lookups in flight: retrieves this node forwarded for others (so the answer can be routed
+//! back on the link each request came in on) and this node's own majority reads. The
+//! forwarded table is keyed by (method, position, requester link), bounded and expiring, so
+//! two requesters of one position never overwrite each other and nothing stays forever.
+
+use super::ring::Position;
+use super::ConnId;
+use crate::proto::mesh::Millis;
+use crate::wire::Value;
+use std::collections::BTreeMap;
+
+/// Most forwarded retrieves remembered; at the cap the one expiring first is forgotten.
+pub const MAX_FORWARDED: usize = 4096;
+/// A forwarded retrieve unanswered for this long is forgotten.
+pub const FORWARD_TTL_MS: Millis = 30_000;
+
+/// One retrieve we passed on: what to echo to the requester.
+#[derive(Debug)]
+pub struct Forward {
+    pub method_raw: Value,
+    pub pos_raw: Value,
+    pub expires_ms: Millis,
+    /// We already answered nil (a provisional nil from further on); a value still follows.
+    pub answered_nil: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Forwarded {
+    entries: BTreeMap<(usize, Position, ConnId), Forward>,
+}
+
+impl Forwarded {
+    pub fn insert(&mut self, method: usize, pos: Position, requester: ConnId, fwd: Forward) {
+        if self.entries.len() >= MAX_FORWARDED {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, f)| f.expires_ms)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.entries.remove(&k);
+            }
+        }
+        self.entries.insert((method, pos, requester), fwd);
+    }
+
+    /// The requesters waiting for (method, position).
+    pub fn waiting_mut(
+        &mut self,
+        method: usize,
+        pos: &Position,
+    ) -> impl Iterator<Item = (ConnId, &mut Forward)> {
+        self.entries
+            .range_mut((method, pos.clone(), 0)..=(method, pos.clone(), ConnId::MAX))
+            .map(|((_, _, conn), f)| (*conn, f))
+    }
+
+    pub fn remove(&mut self, method: usize, pos: &Position, requester: ConnId) {
+        self.entries.remove(&(method, pos.clone(), requester));
+    }
+
+    /// Forgets expired entries and those of a link that went away.
+    pub fn expire(&mut self, now_ms: Millis) {
+        self.entries.retain(|_, f| f.expires_ms > now_ms);
+    }
+
+    pub fn forget_link(&mut self, conn: ConnId) {
+        self.entries.retain(|(_, _, c), _| *c != conn);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Identifies one majority read of this node.
+pub type GetId = u64;
+
+/// One majority read: five positions and what each answered so far.
+#[derive(Debug)]
+pub struct Get {
+    pub positions: [Position; 5],
+    /// `None`: no answer yet; `Some(Nil)`: a (provisional) nil.
+    pub answers: [Option<Value>; 5],
+    pub deadline_ms: Millis,
+}
+
+/// How a get ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GetOutcome {
+    /// At least three of the five positions hold this value.
+    Found(Value),
+    /// All five answered and no value can reach three any more.
+    NoMajority,
+    /// The timeout passed first (also how a missing key ends: nil answers are provisional).
+    TimedOut,
+}
+
+impl Get {
+    /// The outcome if the answers decide it now; the value index counts for read repair.
+    pub fn decide(&self) -> Option<GetOutcome> {
+        let mut best: Option<(&Value, usize)> = None;
+        for v in self.answers.iter().flatten().filter(|v| !v.is_nil()) {
+            let count = self.answers.iter().flatten().filter(|w| *w == v).count();
+            if !best.is_some_and(|(_, c)| count <= c) {
+                best = Some((v, count));
+            }
+        }
+        let best_count = best.map_or(0, |(_, c)| c);
+        if best_count * 2 > self.answers.len() {
+            return best.map(|(v, _)| GetOutcome::Found(v.clone()));
+        }
+        let all_answered = self.answers.iter().all(Option::is_some);
+        let nils = self.answers.iter().flatten().filter(|v| v.is_nil()).count();
+        if all_answered && (best_count + nils) * 2 <= self.answers.len() {
+            return Some(GetOutcome::NoMajority);
+        }
+        None
+    }
+}

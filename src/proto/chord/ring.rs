@@ -1,0 +1,121 @@
+//! Ring arithmetic of the chord table (PROTOCOL.md §8): positions on a ring of 2^384, the
+//! clockwise distance between two of them, a node's position from its base58 ID, and a
+//! stored position (the full, unreduced integer, as keys are kept and sent). Not here: who
+//! is responsible for what (see `routing.rs`).
+
+use crate::wire::{base58, Value};
+
+/// Bytes of a reduced ring position (384 bits).
+pub const RING_BYTES: usize = 48;
+
+/// A point on the ring: an integer mod 2^384, big-endian.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RingPos(pub [u8; RING_BYTES]);
+
+impl RingPos {
+    /// `be` (any length, big-endian) reduced mod 2^384: its low 48 bytes.
+    pub fn reduce(be: &[u8]) -> RingPos {
+        let mut out = [0u8; RING_BYTES];
+        let take = be.len().min(RING_BYTES);
+        out[RING_BYTES - take..].copy_from_slice(&be[be.len() - take..]);
+        RingPos(out)
+    }
+
+    /// The position of a node: its base58 ID read as an integer; `None` if the ID is not
+    /// base58.
+    pub fn of_node(id: &[u8]) -> Option<RingPos> {
+        base58::decode(id).ok().map(|be| RingPos::reduce(&be))
+    }
+
+    /// `self + 2^bit` mod 2^384 (finger targets).
+    pub fn plus_pow2(&self, bit: usize) -> RingPos {
+        let mut out = self.0;
+        if bit >= RING_BYTES * 8 {
+            return RingPos(out);
+        }
+        let mut i = RING_BYTES - 1 - bit / 8;
+        let mut carry = 1u16 << (bit % 8);
+        loop {
+            let v = u16::from(out[i]) + carry;
+            out[i] = v as u8;
+            carry = v >> 8;
+            if carry == 0 || i == 0 {
+                break;
+            }
+            i -= 1;
+        }
+        RingPos(out)
+    }
+}
+
+/// `(b - a) mod 2^384`: how far clockwise `b` lies from `a`.
+pub fn distance(a: &RingPos, b: &RingPos) -> RingPos {
+    let mut out = [0u8; RING_BYTES];
+    let mut borrow = 0i16;
+    for i in (0..RING_BYTES).rev() {
+        let mut v = i16::from(b.0[i]) - i16::from(a.0[i]) - borrow;
+        borrow = 0;
+        if v < 0 {
+            v += 256;
+            borrow = 1;
+        }
+        out[i] = v as u8;
+    }
+    RingPos(out)
+}
+
+/// A stored position: the full integer (the sha512 one has 512 bits) as minimal big-endian
+/// bytes, which is how the tables are keyed, plus its reduction for distances.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    pub full: Vec<u8>,
+}
+
+impl Position {
+    pub fn from_be(be: &[u8]) -> Position {
+        let first = be.iter().position(|&b| b != 0).unwrap_or(be.len());
+        Position {
+            full: be[first..].to_vec(),
+        }
+    }
+
+    /// A position as it travels: base58 text as bin or str.
+    pub fn from_wire(value: &Value) -> Option<Position> {
+        let text = value.as_bytes()?;
+        base58::decode(text).ok().map(|be| Position::from_be(&be))
+    }
+
+    pub fn ring(&self) -> RingPos {
+        RingPos::reduce(&self.full)
+    }
+
+    /// The wire form we send: base58 text as bin.
+    pub fn to_wire(&self) -> Value {
+        Value::Bin(base58::encode(&self.full).into_bytes())
+    }
+}
+
+/// The chord hash methods by index (0 = sha1 … 4 = sha512), from their wire names.
+pub fn method_index(name: &Value) -> Option<usize> {
+    let name = name.as_bytes()?;
+    crate::wire::ids::CHORD_METHODS
+        .iter()
+        .position(|m| m.as_bytes() == name)
+}
+
+/// The wire form of a method name: bin.
+pub fn method_value(index: usize) -> Value {
+    Value::Bin(
+        crate::wire::ids::CHORD_METHODS
+            .get(index)
+            .copied()
+            .unwrap_or("sha1")
+            .as_bytes()
+            .to_vec(),
+    )
+}
+
+/// The five positions of `key`, by method index.
+pub fn key_positions(key: &[u8]) -> [Position; 5] {
+    crate::wire::ids::chord_positions(key).map(|(_, be)| Position::from_be(&be))
+}
