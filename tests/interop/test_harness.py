@@ -1,6 +1,8 @@
 """The harness itself, py2p <-> py2p: processes start, connect, carry
 messages, sync writes and chord lookups, and stop within a bound."""
 
+import time
+
 from peer import B, unb
 
 
@@ -9,6 +11,12 @@ def test_two_py2p_mesh_nodes_connect_and_exchange_messages(py2p_node):
     b.call("connect", host="127.0.0.1", port=a.port)
     a.wait_event("connect")
     b.wait_event("connect")
+    # py2p fires 'connect' before both ends have finished the handshake exchange: wait until
+    # each routing table holds the other before sending (bounded).
+    deadline = time.monotonic() + 10
+    while not (a.call("routing_table") and b.call("routing_table")):
+        assert time.monotonic() < deadline, "py2p nodes never listed each other"
+        time.sleep(0.05)
     b.call("send", packets=["hi", B(b"\x00\xff"), 7])
     msg = a.wait_event("message")
     assert unb(msg["packets"]) == [0, "hi", b"\x00\xff", 7]
