@@ -6,17 +6,21 @@ import time
 from peer import B, unb
 
 
+def wait_linked(a, b, bound=10.0):
+    """py2p fires 'connect' before both ends have finished the handshake exchange: poll,
+    within a bound, until each routing table holds the other."""
+    deadline = time.monotonic() + bound
+    while not (a.call("routing_table") and b.call("routing_table")):
+        assert time.monotonic() < deadline, "py2p nodes never listed each other"
+        time.sleep(0.05)
+
+
 def test_two_py2p_mesh_nodes_connect_and_exchange_messages(py2p_node):
     a, b = py2p_node(), py2p_node()
     b.call("connect", host="127.0.0.1", port=a.port)
     a.wait_event("connect")
     b.wait_event("connect")
-    # py2p fires 'connect' before both ends have finished the handshake exchange: wait until
-    # each routing table holds the other before sending (bounded).
-    deadline = time.monotonic() + 10
-    while not (a.call("routing_table") and b.call("routing_table")):
-        assert time.monotonic() < deadline, "py2p nodes never listed each other"
-        time.sleep(0.05)
+    wait_linked(a, b)
     b.call("send", packets=["hi", B(b"\x00\xff"), 7])
     msg = a.wait_event("message")
     assert unb(msg["packets"]) == [0, "hi", b"\x00\xff", 7]
@@ -47,6 +51,7 @@ def test_py2p_chord_pair_stores_and_reads_back(py2p_node):
     b.call("chord_join")
     b.call("connect", host="127.0.0.1", port=a.port)
     a.wait_event("connect")
+    wait_linked(a, b)
     b.call("chord_set", key=B("key"), value="value")
     a.wait_event("add", where=lambda e: unb(e["key"]) == b"key")
     got = a.call("chord_get", key=B("key"), timeout=5, reply_timeout=10)
