@@ -49,6 +49,8 @@ pub enum Command {
         packets: Vec<Value>,
         cost: u64,
     },
+    /// Run the protocol handler's `on_wake` (it has user commands queued in its own state).
+    WakeHandler,
     /// Close every connection and stop the I/O thread.
     Shutdown,
 }
@@ -135,7 +137,7 @@ impl Command {
             | Command::BroadcastAt { cost, .. }
             | Command::Whisper { cost, .. }
             | Command::Reply { cost, .. } => *cost,
-            Command::Connect { .. } | Command::Shutdown => 0,
+            Command::Connect { .. } | Command::WakeHandler | Command::Shutdown => 0,
         }
     }
 }

@@ -730,6 +730,10 @@ impl<H: MeshHandler> EventLoop<H> {
                 self.mesh.reply(&sender, packets, self.now);
                 self.drain_outputs();
             }
+            Command::WakeHandler => {
+                self.mesh.wake_handler(self.now);
+                self.drain_outputs();
+            }
             Command::Shutdown => return Flow::Stop,
         }
         Flow::Continue

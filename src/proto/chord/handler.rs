@@ -5,7 +5,7 @@
 //! outbox: flushed through the [`MeshCtx`] inside mesh callbacks, or through the [`Mesh`] by
 //! [`super::ChordNode`] after user commands. Not here: sockets, clocks, dialling itself.
 
-use super::lookups::{Forward, Forwarded, Get, GetId, GetOutcome};
+use super::lookups::{Forward, Forwarded, Get, GetId, GetOutcome, NIL_GRACE_MS};
 use super::ring::{self, distance, key_positions, method_value, Position, RingPos};
 use super::routing;
 use super::table::Table;
@@ -67,7 +67,8 @@ pub struct ChordHandler {
     /// Storing nodes we know of (from links and [`ChordHandler::learn_peer`]): position →
     /// (ID, address). Source of the ring and finger links we want.
     known: BTreeMap<RingPos, (Vec<u8>, (String, u16))>,
-    wanted_dials: Vec<(String, u16)>,
+    /// Peers to dial (ID, address), planned on ticks; dialled through the mesh context.
+    wanted_dials: Vec<(Vec<u8>, (String, u16))>,
     dialled_at: BTreeMap<Vec<u8>, Millis>,
     stats: ChordStats,
 }
@@ -132,9 +133,13 @@ impl ChordHandler {
     pub fn poll_event(&mut self) -> Option<ChordEvent> {
         self.events.pop_front()
     }
-    /// Addresses this node wants to dial (ring neighbours and fingers); drained.
+    /// Addresses this node wants to dial (ring neighbours and fingers) and has not dialled
+    /// through a mesh context yet; drained.
     pub fn take_wanted_dials(&mut self) -> Vec<(String, u16)> {
         std::mem::take(&mut self.wanted_dials)
+            .into_iter()
+            .map(|(_, addr)| addr)
+            .collect()
     }
 
     /// The next hop for `pos` as this node sees it: `None` when it answers itself.
@@ -242,6 +247,11 @@ impl ChordHandler {
 
     /// Starts a majority read; its end comes as [`ChordEvent::GetDone`] with this id.
     pub fn get(&mut self, key: &[u8], now_ms: Millis) -> GetId {
+        self.get_with_timeout(key, now_ms, self.config.get_timeout_ms)
+    }
+
+    /// [`ChordHandler::get`] with its own timeout.
+    pub fn get_with_timeout(&mut self, key: &[u8], now_ms: Millis, timeout_ms: Millis) -> GetId {
         let id = self.next_get;
         self.next_get += 1;
         let positions = key_positions(key);
@@ -266,7 +276,8 @@ impl ChordHandler {
             Get {
                 positions,
                 answers,
-                deadline_ms: now_ms.saturating_add(self.config.get_timeout_ms),
+                deadline_ms: now_ms.saturating_add(timeout_ms),
+                all_nil_since: None,
             },
         );
         self.check_get(id);
@@ -390,6 +401,11 @@ impl ChordHandler {
         let Some(state) = self.peers.get(peer) else {
             return;
         };
+        if !storing {
+            // A leecher named in a peer list is no ring or finger candidate.
+            let pos = state.pos;
+            self.known.remove(&pos);
+        }
         if state.storing == storing {
             return;
         }
@@ -620,18 +636,25 @@ impl ChordHandler {
     fn expire(&mut self, now_ms: Millis) {
         self.forwarded.expire(now_ms);
         self.late_repairs.retain(|_, (_, until)| *until > now_ms);
-        let late: Vec<GetId> = self
-            .gets
-            .iter()
-            .filter(|(_, g)| g.deadline_ms <= now_ms)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in late {
+        let mut ended = Vec::new();
+        for (id, get) in self.gets.iter_mut() {
+            if get.deadline_ms <= now_ms {
+                ended.push((*id, GetOutcome::TimedOut));
+            } else if !get.all_nil() {
+                get.all_nil_since = None;
+            } else {
+                match get.all_nil_since {
+                    Some(since) if now_ms.saturating_sub(since) >= NIL_GRACE_MS => {
+                        ended.push((*id, GetOutcome::NotFound));
+                    }
+                    Some(_) => {}
+                    None => get.all_nil_since = Some(now_ms),
+                }
+            }
+        }
+        for (id, outcome) in ended {
             self.gets.remove(&id);
-            self.events.push_back(ChordEvent::GetDone {
-                id,
-                outcome: GetOutcome::TimedOut,
-            });
+            self.events.push_back(ChordEvent::GetDone { id, outcome });
         }
     }
 
@@ -681,12 +704,21 @@ impl ChordHandler {
                 continue;
             }
             self.dialled_at.insert(id.clone(), now_ms);
-            self.wanted_dials.push(addr.clone());
+            self.wanted_dials.push((id.clone(), addr.clone()));
         }
     }
 
-    /// Sends the outbox through a mesh callback's context.
+    /// Sends the outbox and dials the wanted peers through a mesh callback's context (for a
+    /// layer that queued user commands on this handler from inside a callback).
+    pub fn flush(&mut self, ctx: &mut MeshCtx<'_>) {
+        self.flush_ctx(ctx);
+    }
+
+    /// Sends the outbox through a mesh callback's context, then dials the wanted peers.
     fn flush_ctx(&mut self, ctx: &mut MeshCtx<'_>) {
+        for (id, (host, port)) in std::mem::take(&mut self.wanted_dials) {
+            let _ = ctx.connect(&host, port, Some(&id));
+        }
         for out in std::mem::take(&mut self.outbox) {
             let _ = match out {
                 Outgoing::Link(conn, payload) => ctx.send(conn, flags::WHISPER, &payload).map(drop),
@@ -838,6 +870,15 @@ impl MeshHandler for ChordHandler {
         };
         self.flush_ctx(ctx);
         consumed
+    }
+
+    fn on_peer_list(&mut self, ctx: &mut MeshCtx<'_>, peers: &[(String, u16, Vec<u8>)]) {
+        for (host, port, id) in peers {
+            if !self.peers.contains_key(id) {
+                self.learn_peer(id, (host.clone(), *port));
+            }
+        }
+        self.flush_ctx(ctx);
     }
 
     fn on_disconnected(&mut self, ctx: &mut MeshCtx<'_>, peer: &[u8]) {

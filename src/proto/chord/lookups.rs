@@ -83,7 +83,14 @@ pub struct Get {
     /// `None`: no answer yet; `Some(Nil)`: a (provisional) nil.
     pub answers: [Option<Value>; 5],
     pub deadline_ms: Millis,
+    /// When every position had answered nil (seen on a tick); see [`NIL_GRACE_MS`].
+    pub all_nil_since: Option<Millis>,
 }
+
+/// A read whose five positions all answered nil ends as [`GetOutcome::NotFound`] once this
+/// long has passed without a value arriving (py2p forwarders send a provisional nil before
+/// the real value, so a nil alone is not final).
+pub const NIL_GRACE_MS: Millis = 200;
 
 /// How a get ends.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,11 +99,20 @@ pub enum GetOutcome {
     Found(Value),
     /// All five answered and no value can reach three any more.
     NoMajority,
-    /// The timeout passed first (also how a missing key ends: nil answers are provisional).
+    /// Every position answered nil and no value followed within [`NIL_GRACE_MS`].
+    NotFound,
+    /// The timeout passed first.
     TimedOut,
 }
 
 impl Get {
+    /// Whether all five positions answered, every one nil.
+    pub fn all_nil(&self) -> bool {
+        self.answers
+            .iter()
+            .all(|a| a.as_ref().is_some_and(Value::is_nil))
+    }
+
     /// The outcome if the answers decide it now; the value index counts for read repair.
     pub fn decide(&self) -> Option<GetOutcome> {
         let mut best: Option<(&Value, usize)> = None;

@@ -27,7 +27,7 @@ pub mod routing;
 mod table;
 
 pub use handler::{ChordHandler, PeerState};
-pub use lookups::{GetId, GetOutcome, FORWARD_TTL_MS, MAX_FORWARDED};
+pub use lookups::{GetId, GetOutcome, FORWARD_TTL_MS, MAX_FORWARDED, NIL_GRACE_MS};
 pub use node::ChordNode;
 
 pub use crate::proto::mesh::ConnId;

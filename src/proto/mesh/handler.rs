@@ -26,9 +26,19 @@ pub trait MeshHandler: Send {
         false
     }
 
+    /// A peer list arrived: `(host, port, id)` of each well-formed entry.
+    fn on_peer_list(&mut self, ctx: &mut MeshCtx<'_>, peers: &[(String, u16, Vec<u8>)]) {
+        let _ = (ctx, peers);
+    }
+
     /// `peer` left the routing table.
     fn on_disconnected(&mut self, ctx: &mut MeshCtx<'_>, peer: &[u8]) {
         let _ = (ctx, peer);
+    }
+
+    /// The driver was asked to run the handler (see [`super::Mesh::wake_handler`]).
+    fn on_wake(&mut self, ctx: &mut MeshCtx<'_>) {
+        let _ = ctx;
     }
 
     /// Called on every [`super::Mesh::on_tick`], after the core's own timers.
@@ -50,11 +60,17 @@ impl<H: MeshHandler + ?Sized> MeshHandler for Box<H> {
     fn on_message(&mut self, ctx: &mut MeshCtx<'_>, conn: ConnId, msg: &Message) -> bool {
         (**self).on_message(ctx, conn, msg)
     }
+    fn on_peer_list(&mut self, ctx: &mut MeshCtx<'_>, peers: &[(String, u16, Vec<u8>)]) {
+        (**self).on_peer_list(ctx, peers)
+    }
     fn on_disconnected(&mut self, ctx: &mut MeshCtx<'_>, peer: &[u8]) {
         (**self).on_disconnected(ctx, peer)
     }
     fn on_tick(&mut self, ctx: &mut MeshCtx<'_>) {
         (**self).on_tick(ctx)
+    }
+    fn on_wake(&mut self, ctx: &mut MeshCtx<'_>) {
+        (**self).on_wake(ctx)
     }
 }
 
@@ -120,6 +136,21 @@ impl<'a> MeshCtx<'a> {
     pub fn whisper(&mut self, peer: &[u8], payload: &[Value]) -> Result<MessageId, MeshError> {
         let conn = self.conn_of(peer).ok_or(MeshError::UnknownPeer)?;
         self.send(conn, flags::WHISPER, payload)
+    }
+
+    /// Dials `host:port` unless `peer` (when given) is already linked or being dialled;
+    /// returns the connection the dial uses.
+    pub fn connect(&mut self, host: &str, port: u16, peer: Option<&[u8]>) -> Option<ConnId> {
+        if let Some(id) = peer {
+            let busy = id == self.core.my_id()
+                || self.core.routing.contains_key(id)
+                || self.core.dialling.contains_key(id);
+            if busy {
+                return None;
+            }
+        }
+        let expected = peer.map(<[u8]>::to_vec);
+        Some(self.core.dial(host, port, expected, self.now_ms))
     }
 
     /// Queues an event for the user.

@@ -105,7 +105,7 @@ impl Core {
             flags::sub::HANDSHAKE if msg.payload.len() == 5 => {
                 return self.handle_handshake(handler, conn, &msg.payload, now_ms)
             }
-            flags::sub::PEERS => return self.handle_peers(&msg, now_ms),
+            flags::sub::PEERS => return self.handle_peers(handler, &msg, now_ms),
             flags::sub::REQUEST => return self.handle_request(conn, &msg, now_ms),
             flags::sub::RESPONSE => return self.handle_response(&msg, now_ms),
             _ => {}

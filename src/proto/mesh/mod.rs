@@ -332,6 +332,14 @@ impl<H: MeshHandler> Mesh<H> {
             .on_tick(&mut MeshCtx::new(&mut self.core, now_ms));
     }
 
+    /// Runs the handler's [`MeshHandler::on_wake`] (the driver does this when asked to, e.g.
+    /// after user commands were queued for the handler).
+    pub fn wake_handler(&mut self, now_ms: Millis) {
+        self.handler
+            .on_wake(&mut MeshCtx::new(&mut self.core, now_ms));
+        self.run_lost_peer_hooks(now_ms);
+    }
+
     /// Dial `host:port` (user command). Returns the connection id the dial will use.
     pub fn connect(&mut self, host: &str, port: u16, now_ms: Millis) -> ConnId {
         self.core.dial(host, port, None, now_ms)

@@ -5,7 +5,7 @@
 //! whose last connection failed quickly (see `core::REDIAL_BACKOFF_MS`).
 
 use super::core::Core;
-use super::{ConnId, DropReason, Millis};
+use super::{ConnId, DropReason, MeshCtx, MeshHandler, Millis};
 use crate::wire::flags;
 use crate::wire::frame::Message;
 use crate::wire::Value;
@@ -30,19 +30,25 @@ impl Core {
         self.send_message(conn, flags::WHISPER, &payload, now_ms);
     }
 
-    /// `[peers, [[[host, port], id], ...]]`: dial listed peers we lack, within max_outgoing.
-    pub(super) fn handle_peers(&mut self, msg: &Message, now_ms: Millis) {
+    /// `[peers, [[[host, port], id], ...]]`: dial listed peers we lack, within max_outgoing,
+    /// then hand the list to the handler.
+    pub(super) fn handle_peers(
+        &mut self,
+        handler: &mut dyn MeshHandler,
+        msg: &Message,
+        now_ms: Millis,
+    ) {
         let Some(entries) = msg.payload.get(1).and_then(Value::as_array) else {
             self.count_drop(DropReason::BadMessageShape);
             return;
         };
-        for entry in entries {
+        let parsed: Vec<(String, u16, Vec<u8>)> =
+            entries.iter().filter_map(parse_peer_entry).collect();
+        for (host, port, id) in &parsed {
             if self.outgoing_count() >= self.config.max_outgoing {
                 break;
             }
-            let Some((host, port, id)) = parse_peer_entry(entry) else {
-                continue;
-            };
+            let (host, port, id) = (host.clone(), *port, id.clone());
             let is_us = id == self.my_id()
                 || (host == self.config.out_addr.0 && port == self.config.out_addr.1);
             if is_us
@@ -53,6 +59,9 @@ impl Core {
                 continue;
             }
             self.dial(&host, port, Some(id), now_ms);
+        }
+        if !parsed.is_empty() {
+            handler.on_peer_list(&mut MeshCtx::new(self, now_ms), &parsed);
         }
     }
 }
