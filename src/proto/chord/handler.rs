@@ -637,24 +637,61 @@ impl ChordHandler {
         self.forwarded.expire(now_ms);
         self.late_repairs.retain(|_, (_, until)| *until > now_ms);
         let mut ended = Vec::new();
+        let mut reask = Vec::new();
         for (id, get) in self.gets.iter_mut() {
             if get.deadline_ms <= now_ms {
                 ended.push((*id, GetOutcome::TimedOut));
-            } else if !get.all_nil() {
-                get.all_nil_since = None;
-            } else {
+                continue;
+            }
+            if !get.answers.iter().all(Option::is_some) || get.decide().is_some() {
+                continue;
+            }
+            // Every position answered, some or all nil, and no majority: a write may still be
+            // on its way to the nil ones, so they are asked again (once per tick). Nil
+            // everywhere twice, at least NIL_GRACE_MS apart, means the key is not there.
+            if get.all_nil() {
                 match get.all_nil_since {
                     Some(since) if now_ms.saturating_sub(since) >= NIL_GRACE_MS => {
                         ended.push((*id, GetOutcome::NotFound));
+                        continue;
                     }
-                    Some(_) => {}
+                    Some(_) => continue,
                     None => get.all_nil_since = Some(now_ms),
+                }
+            }
+            for (method, answer) in get.answers.iter_mut().enumerate() {
+                if answer.as_ref().is_some_and(Value::is_nil) {
+                    *answer = None;
+                    reask.push((*id, method, get.positions[method].clone()));
                 }
             }
         }
         for (id, outcome) in ended {
             self.gets.remove(&id);
             self.events.push_back(ChordEvent::GetDone { id, outcome });
+        }
+        let mut touched = BTreeSet::new();
+        for (id, method, pos) in reask {
+            match self.hop(&pos) {
+                Hop::Local => {
+                    let value = self.local_value(method, &pos);
+                    if let Some(get) = self.gets.get_mut(&id) {
+                        get.answers[method] = Some(value);
+                    }
+                }
+                Hop::Peer(peer) => self.outbox.push(Outgoing::Peer(
+                    peer,
+                    vec![
+                        sub(flags::sub::RETRIEVE),
+                        method_value(method),
+                        pos.to_wire(),
+                    ],
+                )),
+            }
+            touched.insert(id);
+        }
+        for id in touched {
+            self.check_get(id);
         }
     }
 

@@ -83,13 +83,14 @@ pub struct Get {
     /// `None`: no answer yet; `Some(Nil)`: a (provisional) nil.
     pub answers: [Option<Value>; 5],
     pub deadline_ms: Millis,
-    /// When every position had answered nil (seen on a tick); see [`NIL_GRACE_MS`].
+    /// When every position had answered nil (seen on a tick; they are then asked again);
+    /// see [`NIL_GRACE_MS`].
     pub all_nil_since: Option<Millis>,
 }
 
-/// A read whose five positions all answered nil ends as [`GetOutcome::NotFound`] once this
-/// long has passed without a value arriving (py2p forwarders send a provisional nil before
-/// the real value, so a nil alone is not final).
+/// A read whose five positions all answered nil, and again when asked once more at least
+/// this long later, ends as [`GetOutcome::NotFound`] (py2p forwarders send a provisional nil
+/// before the real value, and a write may arrive just after a read, so one nil is not final).
 pub const NIL_GRACE_MS: Millis = 200;
 
 /// How a get ends.
@@ -99,7 +100,7 @@ pub enum GetOutcome {
     Found(Value),
     /// All five answered and no value can reach three any more.
     NoMajority,
-    /// Every position answered nil and no value followed within [`NIL_GRACE_MS`].
+    /// Every position answered nil, twice (see [`NIL_GRACE_MS`]).
     NotFound,
     /// The timeout passed first.
     TimedOut,
