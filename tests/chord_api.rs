@@ -47,11 +47,19 @@ fn network(n: usize) -> Vec<ChordTable> {
     }
     let mut ring: Vec<(RingPos, String)> = nodes
         .iter()
-        .map(|t| (RingPos::of_node(t.id().as_bytes()).expect("a node ID"), t.id().to_string()))
+        .map(|t| {
+            (
+                RingPos::of_node(t.id().as_bytes()).expect("a node ID"),
+                t.id().to_string(),
+            )
+        })
         .collect();
     ring.sort();
     for (i, (_, id)) in ring.iter().enumerate() {
-        let t = nodes.iter().find(|t| t.id() == id).expect("a node of the ring");
+        let t = nodes
+            .iter()
+            .find(|t| t.id() == id)
+            .expect("a node of the ring");
         let pred = &ring[(i + n - 1) % n].1;
         let succ = &ring[(i + 1) % n].1;
         let settled = || {
@@ -95,7 +103,10 @@ fn one_node_sets_reads_deletes_and_merges() {
 
     assert!(t.delete("greeting").expect("delete"));
     assert_eq!(t.get("greeting").expect("read"), None);
-    assert!(!t.delete("greeting").expect("second delete"), "already gone");
+    assert!(
+        !t.delete("greeting").expect("second delete"),
+        "already gone"
+    );
     assert!(!t.contains_key("greeting"));
 }
 
@@ -108,6 +119,10 @@ fn keys_written_anywhere_read_everywhere_and_events_announce_them() {
     });
     for (i, t) in nodes.iter().enumerate() {
         t.set(format!("key{i}"), i as u64).expect("set");
+        assert_eq!(
+            t.get(format!("key{i}")).expect("read"),
+            Some(Value::from(i as u64))
+        );
     }
     for t in &nodes {
         for i in 0..nodes.len() {
@@ -128,10 +143,21 @@ fn keys_written_anywhere_read_everywhere_and_events_announce_them() {
         }
     }
     added.sort();
-    assert_eq!(added, vec![b"key0".to_vec(), b"key1".to_vec(), b"key2".to_vec()]);
-    assert!(wait_until(|| nodes[0].len() == 4), "node 0 knows {:?}", nodes[0].keys());
+    assert_eq!(
+        added,
+        vec![b"key0".to_vec(), b"key1".to_vec(), b"key2".to_vec()]
+    );
+    assert!(
+        wait_until(|| nodes[0].len() == 4),
+        "node 0 knows {:?}",
+        nodes[0].keys()
+    );
 
+    // A node reads its own writes: its stores reach each position before its reads do.
+    // The others read once the deleting node has seen the delete everywhere (reading
+    // earlier races the delete, and may even repair the old value back).
     assert!(nodes[1].delete("key0").expect("delete"));
+    assert_eq!(nodes[1].get("key0").expect("read"), None);
     for t in &nodes {
         assert_eq!(t.get("key0").expect("read"), None, "node {}", t.id());
     }
@@ -142,6 +168,18 @@ fn many_reads_in_flight_from_several_threads_all_answer() {
     let nodes = network(3);
     for k in 0..200u64 {
         nodes[0].set(format!("k{k}"), k).expect("set");
+    }
+    // The writer reads its own writes first; after that every position a reader asks holds
+    // the value (reads that race a write from another node may end before it arrives).
+    let own: Vec<_> = (0..200u64)
+        .map(|k| {
+            nodes[0]
+                .get_async(format!("k{k}"), DEADLINE)
+                .expect("start a read")
+        })
+        .collect();
+    for (k, read) in own.into_iter().enumerate() {
+        assert_eq!(read.wait().expect("read"), Some(Value::from(k as u64)));
     }
     std::thread::scope(|scope| {
         for t in &nodes {
@@ -177,12 +215,26 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
             .set(format!("churn{k}"), k)
             .expect("set");
     }
-    // Every write has been applied once every key reads back from some node.
-    let reads: Vec<_> = (0..keys)
-        .map(|k| nodes[0].get_async(format!("churn{k}"), DEADLINE).expect("read"))
-        .collect();
-    for (k, read) in reads.into_iter().enumerate() {
-        assert_eq!(read.wait().expect("read before the kill"), Some(Value::from(k as u64)));
+    // Each writer reads its own writes back: then every key is stored at a majority of its
+    // positions (a node's stores reach each position before its reads do).
+    for (i, writer) in nodes.iter().enumerate() {
+        let reads: Vec<_> = (0..keys)
+            .filter(|k| k % 8 == i as u64)
+            .map(|k| {
+                (
+                    k,
+                    writer
+                        .get_async(format!("churn{k}"), DEADLINE)
+                        .expect("read"),
+                )
+            })
+            .collect();
+        for (k, read) in reads {
+            assert_eq!(
+                read.wait().expect("read before the kill"),
+                Some(Value::from(k))
+            );
+        }
     }
     let victim = nodes.remove(3);
     let victim_id = victim.id().to_string();
@@ -199,7 +251,14 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
     for (i, reader) in nodes.iter().enumerate() {
         let reads: Vec<_> = (0..keys)
             .filter(|k| k % 7 == i as u64)
-            .map(|k| (k, reader.get_async(format!("churn{k}"), DEADLINE).expect("read")))
+            .map(|k| {
+                (
+                    k,
+                    reader
+                        .get_async(format!("churn{k}"), DEADLINE)
+                        .expect("read"),
+                )
+            })
             .collect();
         for (k, read) in reads {
             match read.wait() {
