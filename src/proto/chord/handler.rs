@@ -655,7 +655,7 @@ impl ChordHandler {
                 }
                 get.asked_ms = now_ms;
                 for (method, answer) in get.answers.iter_mut().enumerate() {
-                    if answer.as_ref().is_none_or(Value::is_nil) {
+                    if !answer.as_ref().is_some_and(|v| !v.is_nil()) {
                         *answer = None;
                         reask.push((*id, method, get.positions[method].clone()));
                     }
