@@ -274,3 +274,49 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
         &wrong[..wrong.len().min(5)]
     );
 }
+
+#[test]
+fn nodes_that_connect_before_joining_still_agree() {
+    // The reference collapses in this order; ours must not.
+    let nodes: Vec<ChordTable> = (0..4).map(|_| node()).collect();
+    for other in &nodes[1..] {
+        other
+            .connect("127.0.0.1", nodes[0].local_port())
+            .expect("dial the first node");
+    }
+    for t in &nodes {
+        assert!(
+            wait_until(|| !t.peers().is_empty()),
+            "node {} got no link",
+            t.id()
+        );
+    }
+    for t in &nodes {
+        t.join().expect("join");
+    }
+    for t in &nodes {
+        let links = || t.peers().len();
+        assert!(
+            wait_until(|| links() > 0 && t.chord_stats().storing_peers == links()),
+            "node {} never learnt that its links store",
+            t.id()
+        );
+    }
+    for (i, t) in nodes.iter().enumerate() {
+        t.set(format!("late{i}"), i as u64).expect("set");
+        assert_eq!(
+            t.get(format!("late{i}")).expect("read"),
+            Some(Value::from(i as u64))
+        );
+    }
+    for t in &nodes {
+        for i in 0..nodes.len() {
+            assert_eq!(
+                t.get(format!("late{i}")).expect("read"),
+                Some(Value::from(i as u64)),
+                "node {} reading late{i}",
+                t.id()
+            );
+        }
+    }
+}
