@@ -320,3 +320,60 @@ fn nodes_that_connect_before_joining_still_agree() {
         }
     }
 }
+
+#[test]
+fn a_node_that_unjoins_hands_its_entries_on() {
+    let nodes = network(4);
+    for k in 0..300u64 {
+        nodes[(k % 4) as usize]
+            .set(format!("u{k}"), k)
+            .expect("set");
+    }
+    for (i, writer) in nodes.iter().enumerate() {
+        for k in (0..300u64).filter(|k| k % 4 == i as u64) {
+            assert_eq!(
+                writer.get(format!("u{k}")).expect("read"),
+                Some(Value::from(k))
+            );
+        }
+    }
+    let leaver = &nodes[2];
+    let held_before = leaver.chord_stats().stored;
+    assert!(
+        held_before > 0,
+        "the leaving node held nothing: the test proves nothing"
+    );
+    leaver.unjoin().expect("unjoin");
+    assert!(!leaver.is_joined());
+    assert!(
+        wait_until(|| leaver.chord_stats().stored == 0),
+        "the leaving node still holds {} entries",
+        leaver.chord_stats().stored
+    );
+    for t in [&nodes[0], &nodes[1], &nodes[3]] {
+        assert!(
+            wait_until(|| t.chord_stats().storing_peers == 2),
+            "node {} still counts the leaver as storing",
+            t.id()
+        );
+    }
+    // Reads from every node, the leecher included, still find every key.
+    for (i, reader) in nodes.iter().enumerate() {
+        let reads: Vec<_> = (0..300u64)
+            .filter(|k| k % 4 == i as u64)
+            .map(|k| {
+                (
+                    k,
+                    reader.get_async(format!("u{k}"), DEADLINE).expect("read"),
+                )
+            })
+            .collect();
+        for (k, read) in reads {
+            assert_eq!(
+                read.wait().expect("read after unjoin"),
+                Some(Value::from(k)),
+                "u{k}"
+            );
+        }
+    }
+}
