@@ -4,24 +4,15 @@
 //! of the issue (8 storing nodes, 2,000 keys, one storing node killed without unjoining:
 //! every key still reads correctly).
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{ChordTable, ChordTableConfig, Error, KeyChange, Value};
 use rs2p::proto::chord::ring::RingPos;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Polls `cond` until it holds or the deadline passes; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
 
 fn node() -> ChordTable {
     ChordTableConfig::new()
@@ -68,7 +59,7 @@ fn network(n: usize) -> Vec<ChordTable> {
             linked(pred) && linked(succ) && t.chord_stats().storing_peers == peers.len()
         };
         assert!(
-            wait_until(settled),
+            wait_until(DEADLINE, settled),
             "node {id} did not link to its ring neighbours {pred} and {succ} (links: {:?})",
             t.peers().iter().map(|p| p.id.clone()).collect::<Vec<_>>()
         );
@@ -148,7 +139,7 @@ fn keys_written_anywhere_read_everywhere_and_events_announce_them() {
         vec![b"key0".to_vec(), b"key1".to_vec(), b"key2".to_vec()]
     );
     assert!(
-        wait_until(|| nodes[0].len() == 4),
+        wait_until(DEADLINE, || nodes[0].len() == 4),
         "node 0 knows {:?}",
         nodes[0].keys()
     );
@@ -242,7 +233,7 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
     drop(victim);
     for t in &nodes {
         assert!(
-            wait_until(|| t.peers().iter().all(|p| p.id != victim_id)),
+            wait_until(DEADLINE, || t.peers().iter().all(|p| p.id != victim_id)),
             "node {} still lists the dead node",
             t.id()
         );
@@ -286,7 +277,7 @@ fn nodes_that_connect_before_joining_still_agree() {
     }
     for t in &nodes {
         assert!(
-            wait_until(|| !t.peers().is_empty()),
+            wait_until(DEADLINE, || !t.peers().is_empty()),
             "node {} got no link",
             t.id()
         );
@@ -297,7 +288,8 @@ fn nodes_that_connect_before_joining_still_agree() {
     for t in &nodes {
         let links = || t.peers().len();
         assert!(
-            wait_until(|| links() > 0 && t.chord_stats().storing_peers == links()),
+            wait_until(DEADLINE, || links() > 0
+                && t.chord_stats().storing_peers == links()),
             "node {} never learnt that its links store",
             t.id()
         );
@@ -346,13 +338,13 @@ fn a_node_that_unjoins_hands_its_entries_on() {
     leaver.unjoin().expect("unjoin");
     assert!(!leaver.is_joined());
     assert!(
-        wait_until(|| leaver.chord_stats().stored == 0),
+        wait_until(DEADLINE, || leaver.chord_stats().stored == 0),
         "the leaving node still holds {} entries",
         leaver.chord_stats().stored
     );
     for t in [&nodes[0], &nodes[1], &nodes[3]] {
         assert!(
-            wait_until(|| t.chord_stats().storing_peers == 2),
+            wait_until(DEADLINE, || t.chord_stats().storing_peers == 2),
             "node {} still counts the leaver as storing",
             t.id()
         );
