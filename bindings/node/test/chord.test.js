@@ -139,13 +139,15 @@ test('three storing nodes: a key set at one reads at the others; add and delete 
   }
 });
 
-test('close ends reads in flight with Closed; later calls throw Closed', async (t) => {
+test('50 reads held in flight at once all end with Closed at close; later calls throw Closed', async (t) => {
   const open = chordSockets(t);
   const node = open(); // leeching: every read goes to the silent storing peer
   await silentStoringPeer(t, node);
-  const pending = [node.getNoFallback('held', 3600), node.get('held too', 'fallback', 3600)];
+  const pending = [node.get('held', 'fallback', 3600)];
+  for (let i = 0; i < 49; i++) pending.push(node.getNoFallback(`held ${i}`, 3600));
   const outcomes = Promise.allSettled(pending);
-  await eventually(() => node.chordStats().getsInFlight === 2, 'both reads held in flight by the silent peer');
+  // The event loop runs meanwhile (this wait polls on timers) with 50 reads in flight at once.
+  await eventually(() => node.chordStats().getsInFlight === 50, '50 reads held in flight by the silent peer');
   await node.close();
   const settled = await bounded(outcomes, 'reads pending at close');
   for (const outcome of settled) {
@@ -155,6 +157,14 @@ test('close ends reads in flight with Closed; later calls throw Closed', async (
   assert.throws(() => node.set('k', 1), rs2p.Closed);
   assert.throws(() => node.keys(), rs2p.Closed);
   await assert.rejects(node.get('k'), rs2p.Closed);
+});
+
+test('a read nobody answers ends at its timeout: Timeout, or the fallback from get', async (t) => {
+  const open = chordSockets(t);
+  const node = open({ getTimeout: 0.2 }); // leeching: every read goes to the silent storing peer
+  await silentStoringPeer(t, node);
+  await assert.rejects(bounded(node.getNoFallback('unanswered'), 'a read with the socket default timeout'), rs2p.Timeout);
+  assert.equal(await bounded(node.get('unanswered', 'fallback', 0.1), 'a read with its own timeout'), 'fallback');
 });
 
 test('bad arguments are refused before anything is sent', async (t) => {
