@@ -266,9 +266,10 @@ class NativeChord {
     }
     const { fn } = api();
     const out = [null];
-    const status = fn.rs2p_chord_get_start(ptr, keyArg(key), key.length, timeoutMs, out);
-    if (status !== STATUS_OK) {
-      return Promise.reject(errors.errorForStatus(status, `starting a read of key '${keyText(key)}' failed`));
+    try {
+      checkGlobal(fn.rs2p_chord_get_start(ptr, keyArg(key), key.length, timeoutMs, out));
+    } catch (err) {
+      return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
       this.reads.add({ op: out[0], key, timeoutMs, resolve, reject });
