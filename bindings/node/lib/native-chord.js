@@ -44,9 +44,7 @@ const EMPTY = Buffer.alloc(1);
 // msgpack nil: writing it deletes the key at its five positions.
 const NIL = Buffer.from([0xc0]);
 
-/** A majority read ended with all five positions answering and no value held by three. */
-class NoMajority extends errors.SyncError {}
-NoMajority.STATUS = STATUS_NO_MAJORITY;
+const { NoMajority } = errors;
 
 let declared = null;
 let declareFailure = null;
