@@ -5,7 +5,7 @@
 
 use super::lease::{may_write, Meta};
 use crate::wire::Value;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// A stored key's value and who wrote it when.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,17 +46,19 @@ pub enum Refusal {
 /// Number of [`Refusal`] values.
 pub const REFUSALS: usize = 5;
 
-/// The table. Keys are byte strings; values are never nil.
+/// The table. Keys are byte strings; values are never nil. Ordered by key, so that what a
+/// node sends (its handshake dump) depends only on its contents: the simulator replays a
+/// seed byte for byte.
 #[derive(Debug)]
 pub struct Table {
-    entries: HashMap<Vec<u8>, Entry>,
+    entries: BTreeMap<Vec<u8>, Entry>,
     leasing: bool,
 }
 
 impl Table {
     pub fn new(leasing: bool) -> Self {
         Table {
-            entries: HashMap::new(),
+            entries: BTreeMap::new(),
             leasing,
         }
     }
