@@ -57,7 +57,11 @@ def make_socket(impl: str, port: int) -> Any:
         import py2p.sync
 
         py2p.mesh.max_outgoing = 0
-        return py2p.sync.SyncSocket("127.0.0.1", port)
+        sock = py2p.sync.SyncSocket("127.0.0.1", port)
+        # Its notices of dropped links would go to stdout among the JSON lines; `status` still
+        # records the exceptions, and the record reports the last one.
+        sock.debug_level = -1
+        return sock
     from rs2p.sync import SyncSocket
 
     return SyncSocket("127.0.0.1", port, max_outgoing=0)
@@ -109,8 +113,10 @@ class Watch:
             }
         status = getattr(self.sock, "status", "Nominal")
         if self.impl == "py2p" and status != "Nominal":
-            # py2p's record of why it dropped links: (exception, traceback) pairs.
-            info["error"] = str(status[-1])[-300:] if isinstance(status, list) else str(status)[:300]
+            # py2p's record of why it dropped links: tracebacks; the last line names the error.
+            last = str(status[-1]) if isinstance(status, list) else str(status)
+            lines = [line for line in last.splitlines() if line.strip()]
+            info["error"] = (lines[-1] if lines else last)[:100]
         return info
 
 
@@ -342,7 +348,7 @@ def human(record: Dict[str, Any]) -> str:
     if record.get("error"):
         text += f"  ERROR {record['error']}"
     if record.get("py2p_error"):
-        text += f"  py2p's last error: {record['py2p_error'][-160:]!r}"
+        text += f"  py2p's last error: {record['py2p_error'][:60]}..."
     return text
 
 

@@ -92,7 +92,8 @@ def sync_cell(record: Optional[Dict[str, Any]], notes: List[str]) -> str:
         notes.append(
             f"{record['impl']} {record['scenario']}: unfinished at the {record.get('deadline_s', '?')} s "
             f"deadline; keys held per node {record.get('held')}"
-            + (f", peers {record.get('peers')} of {record.get('peers_wanted')} (links lost)"
+            + (f", peers {record.get('peers')} of {record.get('peers_wanted')} (links lost"
+               + (f"; py2p: {last_line(record['py2p_error'])}" if record.get("py2p_error") else "") + ")"
                if record.get("links_lost") else "")
         )
         return f"> {record['seconds']:,.0f} s ({record['min_keys_reached']:,} keys, {record['keys_per_s']:,.0f} keys/s)"
@@ -101,6 +102,16 @@ def sync_cell(record: Optional[Dict[str, Any]], notes: List[str]) -> str:
         notes.append(f"{record['impl']} {record['scenario']}: {record.get('error') or 'links lost'}")
         text += " (!)"
     return text
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return (lines[-1] if lines else text)[:60] + "..."
+
+
+def times(ratio: float) -> str:
+    """A ratio for the table: three significant digits, no exponent."""
+    return f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
 
 
 def sync_main(paths: List[str]) -> None:
@@ -129,9 +140,9 @@ def sync_main(paths: List[str]) -> None:
         ratio = "–"
         if rust and py2p and rust.get("complete") and "keys_per_s" in py2p and py2p.get("keys_per_s"):
             if py2p.get("complete"):
-                ratio = f"{py2p['seconds'] / rust['seconds']:,.3g}×"
+                ratio = f"{times(py2p['seconds'] / rust['seconds'])}×"
             else:  # by rate: py2p did not finish
-                ratio = f"≥ {rust['keys_per_s'] / py2p['keys_per_s']:,.3g}× (by keys/s)"
+                ratio = f"≥ {times(rust['keys_per_s'] / py2p['keys_per_s'])}× (by keys/s)"
         print(f"| {label_text} | " + " | ".join(cells) + f" | {ratio} |")
     print()
     print("ratio = py2p's time / rs2p's (Rust API): how many times faster rs2p spreads the table; "
