@@ -140,13 +140,14 @@ struct Arrivals {
 fn watch(nodes: Vec<SyncTable>, keys: usize, start: Instant, deadline: Instant) -> Arrivals {
     let mut done_at: Vec<Option<Duration>> = vec![None; nodes.len()];
     loop {
-        let now = Instant::now();
         for (slot, node) in done_at.iter_mut().zip(&nodes) {
+            // Stamped after the check, so a watcher preempted between the two reports late
+            // (never early).
             if slot.is_none() && node.len() >= keys {
-                *slot = Some(now.duration_since(start));
+                *slot = Some(start.elapsed());
             }
         }
-        if done_at.iter().all(Option::is_some) || now > deadline {
+        if done_at.iter().all(Option::is_some) || Instant::now() > deadline {
             break;
         }
         thread::sleep(POLL);
