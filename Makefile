@@ -4,8 +4,9 @@
 #   make / make build      cargo build --release, and stage the shared library under build/lib
 #   make test              Rust, C and C++, install, Python, Node, interop (py2p, js2p), demo
 #   make demo              the demos: codecs in C, Python, Node; then a network of C, Python,
-#                          Node and py2p nodes exchanging messages
-#   make bench             throughput and latency, rs2p beside py2p (not part of make test)
+#                          Node and py2p nodes exchanging messages, then sharing a sync table
+#   make bench             mesh throughput and latency, sync table spread time, rs2p beside
+#                          py2p (not part of make test)
 #   make sim               the simulator's tables and charts (build/sim)
 #   make header            regenerate include/rs2p.h from src/ffi
 #   make install PREFIX=…  library, header and pkg-config file (DESTDIR supported)
@@ -136,8 +137,9 @@ $(BUILD_DIR)/demo: examples/demo.c include/rs2p.h build
 	$(CC) -std=c11 $(WARNINGS) -Iinclude $< -o $@ $(LINK_STAGED)
 
 # The codec demos (protocol IDs, a reference frame decoded) in C, Python and Node, then the
-# network demo: C, Python, Node and py2p nodes on 127.0.0.1 exchange one line each
-# (scripts/demo.sh; the C node is build/examples/demo_node, from `examples`).
+# network demo: C, Python, Node and py2p nodes on 127.0.0.1 exchange one line each, then share
+# one sync table, each writing its own key (scripts/demo.sh; the C node is
+# build/examples/demo_node, from `examples`).
 demo: build $(BUILD_DIR)/demo examples
 	@echo "== Codec demo: C"
 	$(BUILD_DIR)/demo
@@ -147,7 +149,8 @@ demo: build $(BUILD_DIR)/demo examples
 	bash scripts/demo-node.sh
 	bash scripts/demo.sh
 
-# The network demo as a test: tests/demo checks that every node got the three other lines.
+# The network demo as a test: tests/demo checks that every node got the three other lines and
+# that every node printed the same complete sync table.
 .PHONY: test-demo
 test-demo: build examples
 	bash scripts/demo.sh --test

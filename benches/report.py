@@ -1,8 +1,9 @@
-"""Combines the JSON lines of benches/mesh.rs and benches/py_mesh.py into one table.
+"""Combines the JSON lines of benches/mesh.rs, benches/py_mesh.py, benches/sync.rs and
+benches/py_sync.py into two tables (mesh, then sync table).
 
     python3 benches/report.py build/bench/*.jsonl
 
-Reads every line that starts with ``{"bench"``; ignores the rest. Prints a Markdown table:
+Reads every line that starts with ``{"bench"``; ignores the rest. Prints Markdown tables:
 scenario | rs2p (Rust) | rs2p (Python wrapper) | py2p | ratio rs2p/py2p, then notes (losses,
 py2p's pacing, what was not measured). Standard library only. Not a measurement itself.
 """
@@ -24,14 +25,16 @@ ORDER = (
 )
 
 
-def load(paths: List[str]) -> Dict[Tuple[str, str], Dict[str, Any]]:
+def load(paths: List[str], bench: str) -> Dict[Tuple[str, str], Dict[str, Any]]:
+    """The records of one bench ("mesh" or "sync"), by (impl, scenario)."""
     records: Dict[Tuple[str, str], Dict[str, Any]] = {}
     for path in paths:
         with open(path, encoding="utf-8") as f:
             for line in f:
                 if line.startswith('{"bench"'):
                     record = json.loads(line)
-                    records[(record["impl"], record["scenario"])] = record
+                    if record.get("bench") == bench:
+                        records[(record["impl"], record["scenario"])] = record
     return records
 
 
@@ -72,8 +75,97 @@ def cell(record: Optional[Dict[str, Any]], metric: str, notes: List[str]) -> str
     return text + marks
 
 
+def sync_label(record: Dict[str, Any]) -> str:
+    return f"{record['keys']:,} keys to a {record['shape']} of {record['nodes']}"
+
+
+def sync_cell(record: Optional[Dict[str, Any]], notes: List[str]) -> str:
+    """Time to every node (ms), or, for an unfinished run, how far it got."""
+    if record is None:
+        return "not run"
+    if "not_measured" in record:
+        return "not measured"
+    if "seconds" not in record:
+        notes.append(f"{record['impl']} {record['scenario']}: {record.get('error', 'no result')}")
+        return "error"
+    if not record.get("complete"):
+        notes.append(
+            f"{record['impl']} {record['scenario']}: unfinished at the {record.get('deadline_s', '?')} s "
+            f"deadline; keys held per node {record.get('held')}"
+            + (f", peers {record.get('peers')} of {record.get('peers_wanted')} (links lost"
+               + (f"; py2p: {last_line(record['py2p_error'])}" if record.get("py2p_error") else "") + ")"
+               if record.get("links_lost") else "")
+        )
+        return f"> {record['seconds']:,.0f} s ({record['min_keys_reached']:,} keys, {record['keys_per_s']:,.0f} keys/s)"
+    text = f"{record['seconds'] * 1e3:,.1f} ms ({record['keys_per_s']:,.0f} keys/s)"
+    if record.get("error") or record.get("links_lost"):
+        notes.append(f"{record['impl']} {record['scenario']}: {record.get('error') or 'links lost'}")
+        text += " (!)"
+    return text
+
+
+def last_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return (lines[-1] if lines else text)[:60] + "..."
+
+
+def times(ratio: float) -> str:
+    """A ratio for the table: three significant digits, no exponent."""
+    return f"{ratio:,.0f}" if ratio >= 100 else f"{ratio:.3g}"
+
+
+def sync_main(paths: List[str]) -> None:
+    records = load(paths, "sync")
+    if not records:
+        return
+    order: List[Tuple[int, str, str]] = []
+    for (_, scenario), r in records.items():
+        entry = (r.get("keys", 0), r.get("shape", ""), scenario)
+        if entry not in order:
+            order.append(entry)
+    order.sort()
+    notes: List[str] = []
+    print()
+    print("Sync table: N keys written at one node until every node holds all N (time, and N / time)")
+    print()
+    print("| scenario | rs2p (Rust) | rs2p (Python wrapper) | py2p | ratio py2p/rs2p time |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for _, _, scenario in order:
+        found = [records.get((impl, scenario)) for impl in IMPLS]
+        some = next(r for r in found if r is not None and "keys" in r) if any(
+            r is not None and "keys" in r for r in found) else None
+        label_text = sync_label(some) if some else scenario
+        cells = [sync_cell(r, notes) for r in found]
+        rust, py2p = found[0], found[2]
+        ratio = "–"
+        if rust and py2p and rust.get("complete") and "keys_per_s" in py2p and py2p.get("keys_per_s"):
+            if py2p.get("complete"):
+                ratio = f"{times(py2p['seconds'] / rust['seconds'])}×"
+            else:  # by rate: py2p did not finish
+                ratio = f"≥ {times(rust['keys_per_s'] / py2p['keys_per_s'])}× (by keys/s)"
+        print(f"| {label_text} | " + " | ".join(cells) + f" | {ratio} |")
+    print()
+    print("ratio = py2p's time / rs2p's (Rust API): how many times faster rs2p spreads the table; "
+          "when py2p did not finish, the ratio of rates (a lower bound).")
+    paced = [r for (impl, _), r in records.items() if impl == "py2p" and r.get("batch_gap_ms")]
+    if paced:
+        gaps = ", ".join(
+            f"{r['scenario']} {r['batch']} keys / {r['batch_gap_ms']:g} ms"
+            + (f" ({len(r['failed_tries'])} faster tries lost links)" if r.get("failed_tries") else "")
+            for r in paced
+        )
+        print(f"py2p writes were paced (batches, then a wait; py2p drops links under bursts): {gaps}.")
+    for reason in sorted({r["not_measured"] for r in records.values() if "not_measured" in r}):
+        print(f"not measured: {reason}")
+    for note in dict.fromkeys(notes):
+        print(f"(!) {note}")
+
+
 def main() -> int:
-    records = load(sys.argv[1:])
+    records = load(sys.argv[1:], "mesh")
+    if not records:
+        sync_main(sys.argv[1:])
+        return 0
     scenarios = [s for s in ORDER if any((i, s) in records for i in IMPLS)]
     notes: List[str] = []
     rows = [
@@ -106,6 +198,7 @@ def main() -> int:
         print(f"not measured: {reason}")
     for note in dict.fromkeys(notes):
         print(f"(!) {note}")
+    sync_main(sys.argv[1:])
     return 0
 
 

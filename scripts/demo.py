@@ -1,20 +1,32 @@
 #!/usr/bin/env python3
-"""The network demo: a C, a Python, a Node.js and a py2p node on 127.0.0.1 broadcast one
-line each, and every node prints what it received.
+"""The network demo, in two parts, each a network of a C, a Python, a Node.js and a py2p node
+on 127.0.0.1: first a mesh where every node broadcasts one line and prints what it received;
+then a sync table (one dictionary held by every node) where every node writes its own key and
+prints the whole table, which must come out identical at all four nodes.
 
 Run it through scripts/demo.sh (or `make demo`), which builds the library and the C example
 and sets up build/venv and bindings/node/node_modules. By hand, from the repository root:
 
     build/venv/bin/python scripts/demo.py [--nodes C,Python,Node,py2p] [--hub Python]
+                                          [--part both|mesh|sync]
 
-How it goes: the hub node starts first (on a free port); the others start and dial it. Each
+How the mesh part goes: the hub node starts first (on a free port); the others start and dial it. Each
 node reports its handshakes (``connected <n> <peer id>``); once every node has announced
 itself (``ready <port> <id>``) and the reported links connect all of them, each gets ``go``
 on stdin and broadcasts ``hello from <name>``. Every node's output is shown prefixed with
 its name. When all have received the others' lines (or the time is up), their stdin closes
 and they exit. A summary says who got what from whom; the exit status is 0 only if every
 node got every other node's line and exited cleanly. Every child is killed if still running
-when this script ends, whatever the reason. The whole run is bounded by --timeout.
+when this script ends, whatever the reason. Each part is bounded by --timeout (plus 5 s for
+the nodes to exit).
+
+How the sync part goes: the same, with every node started with --sync (a sync table node of
+py2p's default table: subnet 'sync', leasing on) and --stay. On ``go`` each node sets the key
+<name> to ``hello from <name>``; once its table holds one key per node it prints
+``<name> table: {C: hello from C, ...}`` (keys sorted). When every node has printed its table,
+their stdin closes and they exit. The summary shows the shared table and whether it is
+complete (every node's key with its value) and identical at every node; the exit status is 0
+only if both parts succeeded.
 
 The node programs are examples/demo_node.c (build/examples/demo_node), examples/demo_node.py
 (rs2p Python bindings), examples/demo_node.js (rs2p Node bindings) and examples/demo_py2p.py
@@ -52,6 +64,7 @@ READY = re.compile(r"^ready (\d+) (\S+)$")
 LINK = re.compile(r"^(connected|disconnected) (\d+) (\S+)$")
 GOT = re.compile(r"^(\S+) got: (.*) from (\S+)$")
 HELLO = re.compile(r"^hello from (\S+)$")
+TABLE = re.compile(r"^(\S+) table: \{(.*)\}$")
 
 
 @dataclass
@@ -66,6 +79,16 @@ class Node:
     got: List[Tuple[str, str]] = field(default_factory=list)  # (text, short sender id)
     stdout_closed: bool = False
     exit_status: Optional[int] = None
+    table: Optional[str] = None  # sync part: what the node printed between the braces
+
+
+def parse_table(text: str) -> Dict[str, str]:
+    """``C: hello from C, Node: hello from Node`` as a dict (the demo's values hold no commas)."""
+    entries: Dict[str, str] = {}
+    for item in filter(None, text.split(", ")):
+        key, _, value = item.partition(": ")
+        entries[key] = value
+    return entries
 
 
 def rs2p_default_subnet() -> str:
@@ -77,30 +100,45 @@ def rs2p_default_subnet() -> str:
     return str(mesh.default_protocol.subnet)
 
 
-def command_for(kind: str, c_node: Path) -> List[str]:
+def command_for(kind: str, c_node: Path, sync: bool) -> List[str]:
     if kind == "C":
-        return [str(c_node)]
-    if kind == "Python":
-        return [sys.executable, str(REPO_ROOT / "examples" / "demo_node.py")]
-    if kind == "Node":
-        return ["node", str(REPO_ROOT / "examples" / "demo_node.js")]
-    subnet = rs2p_default_subnet()
-    return [sys.executable, str(REPO_ROOT / "examples" / "demo_py2p.py"), "--subnet", subnet]
+        cmd = [str(c_node)]
+    elif kind == "Python":
+        cmd = [sys.executable, str(REPO_ROOT / "examples" / "demo_node.py")]
+    elif kind == "Node":
+        cmd = ["node", str(REPO_ROOT / "examples" / "demo_node.js")]
+    elif sync:
+        # py2p's SyncSocket and rs2p's sync nodes default to the same table ('sync' + '1').
+        cmd = [sys.executable, str(REPO_ROOT / "examples" / "demo_py2p.py")]
+    else:
+        subnet = rs2p_default_subnet()
+        cmd = [sys.executable, str(REPO_ROOT / "examples" / "demo_py2p.py"), "--subnet", subnet]
+    return cmd + ["--sync"] if sync else cmd
+
+
+def named(kinds: List[str]) -> List[Tuple[str, str]]:
+    """(name, kind) per node: the kind, numbered when it repeats (``Python-1``, ``Python-2``)."""
+    counts = {k: kinds.count(k) for k in kinds}
+    seen: Dict[str, int] = {}
+    nodes = []
+    for kind in kinds:
+        seen[kind] = seen.get(kind, 0) + 1
+        nodes.append((kind if counts[kind] == 1 else f"{kind}-{seen[kind]}", kind))
+    return nodes
 
 
 class Demo:
-    def __init__(self, kinds: List[str], hub: str, timeout: float, c_node: Path) -> None:
+    """One part of the demo: the mesh (``sync=False``) or the sync table (``sync=True``)."""
+
+    def __init__(
+        self, kinds: List[str], hub: str, timeout: float, c_node: Path, sync: bool = False
+    ) -> None:
         self.started = time.monotonic()
         self.deadline = self.started + timeout
         self.c_node = c_node
+        self.sync = sync
         self.events: "queue.Queue[Tuple[str, str, str]]" = queue.Queue()
-        self.nodes: List[Node] = []
-        counts = {k: kinds.count(k) for k in kinds}
-        seen: Dict[str, int] = {}
-        for kind in kinds:
-            seen[kind] = seen.get(kind, 0) + 1
-            name = kind if counts[kind] == 1 else f"{kind}-{seen[kind]}"
-            self.nodes.append(Node(name, kind))
+        self.nodes = [Node(name, kind) for name, kind in named(kinds)]
         self.hub = next(n for n in self.nodes if n.kind == hub)
         self.by_name = {n.name: n for n in self.nodes}
         self.width = max(len(n.name) for n in self.nodes)
@@ -123,14 +161,16 @@ class Demo:
     # --- processes ------------------------------------------------------------------
 
     def start(self, node: Node, connect: Optional[int]) -> None:
-        cmd = command_for(node.kind, self.c_node)
-        cmd += ["--name", node.name, "--port", "0", "--expect", str(len(self.nodes) - 1)]
+        cmd = command_for(node.kind, self.c_node, self.sync)
+        # Mesh: the other nodes' lines; sync: keys in the table, the node's own included.
+        expect = len(self.nodes) if self.sync else len(self.nodes) - 1
+        cmd += ["--name", node.name, "--port", "0", "--expect", str(expect)]
         # The nodes' own timeout is the time left (whole seconds: the C node's parser may
         # take no fraction), so they stop by themselves in time.
         cmd += ["--timeout", str(max(1, int(self.remaining())))]
         if connect is not None:
             cmd += ["--connect", f"127.0.0.1:{connect}"]
-        if node.kind in KNOWS_STAY:
+        if node.kind in KNOWS_STAY or self.sync:  # every sync node knows --stay
             cmd.append("--stay")
         try:
             node.proc = subprocess.Popen(
@@ -205,6 +245,8 @@ class Demo:
             (node.peers.add if m.group(1) == "connected" else node.peers.discard)(m.group(3))
         elif m := GOT.match(line):
             node.got.append((m.group(2), m.group(3)))
+        elif (m := TABLE.match(line)) and m.group(1) == node.name:
+            node.table = m.group(2)
 
     def exited_early(self) -> Optional[Node]:
         return next((n for n in self.nodes if n.stdout_closed and not self.has_all(n)), None)
@@ -235,13 +277,19 @@ class Demo:
         return {m.group(1) for text, _ in node.got if (m := HELLO.match(text))}
 
     def has_all(self, node: Node) -> bool:
+        if self.sync:
+            return node.table is not None  # printed only once it holds one key per node
         others = {n.name for n in self.nodes if n is not node}
         return others <= self.senders(node)
+
+    def expected_table(self) -> Dict[str, str]:
+        return {n.name: f"hello from {n.name}" for n in self.nodes}
 
     def fail_if_one_died(self) -> bool:
         dead = self.exited_early()
         if dead is not None:
-            raise DemoFailed(f"the {dead.name} node ended before it got every line")
+            what = "printed the whole table" if self.sync else "got every line"
+            raise DemoFailed(f"the {dead.name} node ended before it {what}")
         return False
 
     # --- the run ---------------------------------------------------------------------
@@ -258,9 +306,17 @@ class Demo:
             self.start(node, self.hub.port)
         self.pump_until(lambda: self.fail_if_one_died() or self.network_formed(),
                         "every node to be ready and linked into one network")
-        self.note("network formed; sending go to every node")
+        if self.sync:
+            self.note("network formed; sending go: each node writes the key <its name>")
+        else:
+            self.note("network formed; sending go to every node")
         for node in self.nodes:
             self.send_line(node, "go")
+        if self.sync:
+            self.pump_until(lambda: self.fail_if_one_died() or all(map(self.has_all, self.nodes)),
+                            "every node to hold every node's key")
+            self.note("every node printed its table; closing their stdin")
+            return
         self.pump_until(lambda: self.fail_if_one_died() or all(map(self.has_all, self.nodes)),
                         "every node to receive every other node's line")
         self.note("every node got every line; closing their stdin")
@@ -286,10 +342,64 @@ class Demo:
                 break
             self.handle(self.by_name[name], stream, line)
 
+    def sync_summary(self) -> Tuple[bool, Dict[str, object]]:
+        """The sync part: one table, complete and the same at every node."""
+        expected = self.expected_table()
+        print()
+        print(f"== Sync table summary: {len(self.nodes)} nodes, {self.elapsed():.1f} s")
+        report: Dict[str, object] = {"seconds": round(self.elapsed(), 2), "nodes": {}}
+        nodes = report["nodes"]
+        assert isinstance(nodes, dict)
+        ok = True
+        for node in self.nodes:
+            table = parse_table(node.table) if node.table is not None else None
+            missing = sorted(k for k in expected if table is None or table.get(k) != expected[k])
+            extra = sorted(k for k in (table or {}) if k not in expected)
+            clean = node.exit_status == 0
+            good = table is not None and not missing and not extra and clean
+            ok = ok and good
+            if table is None:
+                what = "printed no table"
+            else:
+                what = f"{len(table)}/{len(expected)} keys"
+                if missing:
+                    what += f"; missing or wrong: {', '.join(missing)}"
+                if extra:
+                    what += f"; unexpected: {', '.join(extra)}"
+            status = node.exit_status
+            print(f"  {node.name:<{self.width}} {'ok' if good else 'FAILED':6} {what}; exit status "
+                  f"{status if status is not None else 'none (killed)'}")
+            nodes[node.name] = {
+                "kind": node.kind,
+                "pid": node.proc.pid if node.proc is not None else None,
+                "id": node.node_id,
+                "table": table,
+                "missing": missing,
+                "exit_status": status,
+            }
+        printed = {n.table for n in self.nodes}
+        identical = len(printed) == 1 and None not in printed
+        ok = ok and identical
+        report["identical"] = identical
+        report["expected"] = expected
+        report["ok"] = ok
+        if ok:
+            print(f"== The shared table, identical at all {len(self.nodes)} nodes "
+                  f"({', '.join(n.name for n in self.nodes)}):")
+            for key, value in sorted(expected.items()):
+                print(f"     {key}: {value}")
+        elif not identical:
+            print("== The sync part FAILED: the nodes' tables differ (or some printed none).")
+        else:
+            print("== The sync part FAILED.")
+        return ok, report
+
     def summary(self) -> Tuple[bool, Dict[str, object]]:
+        if self.sync:
+            return self.sync_summary()
         ok = True
         print()
-        print(f"== Summary: {len(self.nodes)} nodes, {self.elapsed():.1f} s")
+        print(f"== Mesh summary: {len(self.nodes)} nodes, {self.elapsed():.1f} s")
         ids = {n.name: n.node_id or "" for n in self.nodes}
         report: Dict[str, object] = {"seconds": round(self.elapsed(), 2), "nodes": {}}
         for node in self.nodes:
@@ -342,7 +452,13 @@ def parse_args() -> argparse.Namespace:
         help=f"comma-separated node kinds, repeats allowed (default {','.join(KINDS)})",
     )
     parser.add_argument("--hub", default="Python", help="the kind the others dial (default Python)")
-    parser.add_argument("--timeout", type=float, default=20.0, help="bound on the whole run, s")
+    parser.add_argument("--timeout", type=float, default=20.0, help="bound on each part, s")
+    parser.add_argument(
+        "--part",
+        choices=("both", "mesh", "sync"),
+        default="both",
+        help="run the mesh part, the sync table part, or both, one after the other (default)",
+    )
     parser.add_argument(
         "--c-node",
         type=Path,
@@ -363,13 +479,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> int:
-    args = parse_args()
-    # A SIGTERM (e.g. from a test's timeout) unwinds like Ctrl-C, so the children are killed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    demo = Demo(args.kinds, args.hub, args.timeout, args.c_node)
-    print(f"== Network demo: {', '.join(n.name for n in demo.nodes)} on 127.0.0.1 "
-          f"(lines: name | seconds since start | what the node printed; ! = its stderr)")
+def run_part(demo: Demo) -> Tuple[bool, Dict[str, object]]:
+    """Runs one part to the end (children always reaped) and prints its summary."""
     try:
         try:
             demo.run()
@@ -378,7 +489,30 @@ def main() -> int:
         demo.finish()
     finally:
         demo.kill_all()
-    ok, report = demo.summary()
+    return demo.summary()
+
+
+def main() -> int:
+    args = parse_args()
+    # A SIGTERM (e.g. from a test's timeout) unwinds like Ctrl-C, so the children are killed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    report: Dict[str, object] = {}
+    ok = True
+    names = ", ".join(name for name, _ in named(args.kinds))
+    legend = "(lines: name | seconds since the part began | what the node printed; ! = its stderr)"
+    if args.part in ("both", "mesh"):
+        print(f"== Network demo, part 1, mesh: {names} on 127.0.0.1 each broadcast a line "
+              f"{legend}")
+        part_ok, report["mesh"] = run_part(Demo(args.kinds, args.hub, args.timeout, args.c_node))
+        ok = ok and part_ok
+    if args.part in ("both", "sync"):
+        print()
+        print(f"== Network demo, part 2, sync table: {names} on 127.0.0.1 share one table; "
+              f"each writes its own key {legend}")
+        demo = Demo(args.kinds, args.hub, args.timeout, args.c_node, sync=True)
+        part_ok, report["sync"] = run_part(demo)
+        ok = ok and part_ok
+    report["ok"] = ok
     if args.report is not None:
         args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0 if ok else 1

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The network demo, set up and run: a C, a Python (rs2p), a Node.js (rs2p) and a py2p 0.7.878
-# node on 127.0.0.1 each broadcast one line; scripts/demo.py drives them and prints a summary.
+# node on 127.0.0.1 each broadcast one line (mesh part), then four such nodes share one sync
+# table, each writing its own key, and print it (sync part); scripts/demo.py drives them and
+# prints a summary of each part.
 #
-#   scripts/demo.sh [demo.py options]     run the demo (e.g. --nodes Python,py2p)
+#   scripts/demo.sh [demo.py options]     run the demo (e.g. --nodes Python,py2p --part sync)
 #   scripts/demo.sh --test [pytest args]  run tests/demo instead (the demo, checked by pytest)
 #
 # Sets up, idempotently: build/venv (py2p, msgpack, pytest, rs2p editable), the Node
