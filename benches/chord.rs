@@ -165,6 +165,28 @@ fn network(n: usize) -> Result<Vec<ChordTable>, String> {
     Ok(nodes)
 }
 
+/// CPU time (user + system) this process has used so far, in seconds: the nodes' I/O and
+/// dispatcher threads and the bench's own. Per operation it says what an operation costs
+/// whatever else runs on the machine.
+fn process_cpu_s() -> f64 {
+    // SAFETY: `rusage` is plain data; getrusage only writes into the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// `"cpu_s":..,"cpu_us_per_op":..,"cores_busy":..` for `ops` operations over `wall_s`.
+fn cpu_json(cpu_s: f64, ops: usize, wall_s: f64) -> String {
+    format!(
+        "\"cpu_s\":{cpu_s:.3},\"cpu_us_per_op\":{:.1},\"cores_busy\":{:.2}",
+        cpu_s * 1e6 / ops.max(1) as f64,
+        cpu_s / wall_s.max(1e-9)
+    )
+}
+
 fn links_json(nodes: &[ChordTable]) -> String {
     let counts: Vec<String> = nodes.iter().map(|t| t.peers().len().to_string()).collect();
     format!("[{}]", counts.join(","))
@@ -329,7 +351,11 @@ fn get_latency(nodes: &[ChordTable], preloaded: usize, samples: usize) -> (Strin
     let mut picker = Picker(0x9E37_79B9_7F4A_7C15);
     let mut latencies = Vec::with_capacity(samples);
     let mut tally = Tally::default();
+    let mut cpu_start = process_cpu_s();
     for n in 0..LATENCY_WARMUP + samples {
+        if n == LATENCY_WARMUP {
+            cpu_start = process_cpu_s();
+        }
         let i = picker.next(preloaded);
         let start = Instant::now();
         let got = node.get_timeout(key(PRELOAD_PREFIX, i), GET_TIMEOUT);
@@ -339,10 +365,12 @@ fn get_latency(nodes: &[ChordTable], preloaded: usize, samples: usize) -> (Strin
             tally.count(got, &value(PRELOAD_PREFIX, i));
         }
     }
+    let cpu_us = (process_cpu_s() - cpu_start) * 1e6 / latencies.len().max(1) as f64;
     let (p50, p99, max) = spread_us(&mut latencies);
     let name = "get_latency";
     let json = format!(
-        "{},\"op\":\"get\",\"samples\":{},\"p50_us\":{p50:.1},\"p99_us\":{p99:.1},\"max_us\":{max:.1},{}}}",
+        "{},\"op\":\"get\",\"samples\":{},\"p50_us\":{p50:.1},\"p99_us\":{p99:.1},\"max_us\":{max:.1},\
+         \"cpu_us_per_op\":{cpu_us:.1},{}}}",
         head(name, "latency", nodes.len()),
         latencies.len(),
         tally.json()
@@ -420,6 +448,7 @@ fn set_latency(nodes: &[ChordTable], samples: usize) -> (String, Row) {
 /// `threads` readers, reader t on node t, each keeping `window` reads of preloaded keys in
 /// flight until it has done `per_thread` reads.
 fn get_throughput(
+    name: String,
     nodes: &[ChordTable],
     threads: usize,
     preloaded: usize,
@@ -427,6 +456,7 @@ fn get_throughput(
     window: usize,
 ) -> (String, Row) {
     let start = Instant::now();
+    let cpu_start = process_cpu_s();
     let tallies: Vec<Tally> = thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -467,6 +497,7 @@ fn get_throughput(
             .collect()
     });
     let secs = start.elapsed().as_secs_f64().max(1e-9);
+    let cpu_s = process_cpu_s() - cpu_start;
     let mut tally = Tally::default();
     for t in tallies {
         tally.ok += t.ok;
@@ -477,17 +508,19 @@ fn get_throughput(
         }
     }
     let rate = tally.ok as f64 / secs;
-    let name = format!("get_throughput_{threads}thread");
     let json = format!(
         "{},\"op\":\"get\",\"threads\":{threads},\"window\":{window},\"count\":{},\"seconds\":{secs:.4},\
-         \"ops_per_s\":{rate:.0},{}}}",
+         \"ops_per_s\":{rate:.0},{},{}}}",
         head(&name, "throughput", nodes.len()),
         threads * per_thread,
+        cpu_json(cpu_s, threads * per_thread, secs),
         tally.json()
     );
     let human = format!(
-        "{rate:>10.0} gets/s  ({} reads, {threads} thread(s), window {window}){}",
+        "{rate:>10.0} gets/s  ({} reads, {threads} thread(s), window {window}; {:.1} us CPU/get, {:.2} cores busy){}",
         threads * per_thread,
+        cpu_s * 1e6 / (threads * per_thread).max(1) as f64,
+        cpu_s / secs,
         tally.human()
     );
     (json, Row { name, human })
@@ -504,6 +537,7 @@ fn set_throughput(
 ) -> (String, Row) {
     let prefixes: Vec<String> = (0..threads).map(|t| format!("w{threads}t{t}")).collect();
     let start = Instant::now();
+    let cpu_start = process_cpu_s();
     let outcomes: Vec<(f64, f64, Option<String>)> = thread::scope(|scope| {
         let handles: Vec<_> = prefixes
             .iter()
@@ -550,6 +584,7 @@ fn set_throughput(
     let visible_s = outcomes.iter().map(|o| o.1).fold(0.0, f64::max).max(1e-9);
     let handed_s = outcomes.iter().map(|o| o.0).fold(0.0, f64::max);
     let error = outcomes.iter().find_map(|o| o.2.clone());
+    let cpu_s = process_cpu_s() - cpu_start;
     let reader = &nodes[nodes.len() - 1];
     let mut tally = Tally::default();
     for prefix in &prefixes {
@@ -569,8 +604,9 @@ fn set_throughput(
     let json = format!(
         "{},\"op\":\"set\",\"threads\":{threads},\"count\":{total},\"seconds\":{visible_s:.4},\
          \"ops_per_s\":{rate:.0},\"handover_s\":{handed_s:.4},\"all_read_back_s\":{all_s:.4},\
-         \"ops_per_s_all\":{rate_all:.0},{}{}}}",
+         \"ops_per_s_all\":{rate_all:.0},{},{}{}}}",
         head(&name, "throughput", nodes.len()),
+        cpu_json(cpu_s, total, visible_s),
         tally.json(),
         error
             .as_ref()
@@ -578,7 +614,8 @@ fn set_throughput(
             .unwrap_or_default()
     );
     let human = format!(
-        "{rate:>10.0} sets/s  ({total} new keys, {threads} thread(s); all {tally_ok} read back at {rate_all:.0}/s){}{}",
+        "{rate:>10.0} sets/s  ({total} new keys, {threads} thread(s); all {tally_ok} read back at {rate_all:.0}/s; {:.1} us CPU/set){}{}",
+        cpu_s * 1e6 / total.max(1) as f64,
         tally.human(),
         error.map(|e| format!("  ERROR {e}")).unwrap_or_default(),
         tally_ok = tally.ok,
@@ -623,6 +660,7 @@ fn main() {
         "get_latency",
         "get_throughput_1thread",
         "get_throughput_2thread",
+        "get_throughput_1thread_w",
     ]
     .iter()
     .any(|s| options.wants(s));
@@ -646,12 +684,21 @@ fn main() {
         emit(set_latency(&nodes, options.count(2_000.0)));
     }
     for threads in [1, 2] {
-        if options.wants(&format!("get_throughput_{threads}thread")) {
+        let name = format!("get_throughput_{threads}thread");
+        if options.wants(&name) {
             let per_thread = options.count(200_000.0) / threads;
             emit(get_throughput(
-                &nodes, threads, preloaded, per_thread, window,
+                name, &nodes, threads, preloaded, per_thread, window,
             ));
         }
+    }
+    // The same with a tenth of the window: each read in flight costs the I/O thread work per
+    // answer (see docs/performance-chord.md), so a smaller window can go faster.
+    let small = (window / 10).max(1);
+    let name = format!("get_throughput_1thread_w{small}");
+    if options.wants(&name) && small != window {
+        let count = options.count(200_000.0);
+        emit(get_throughput(name, &nodes, 1, preloaded, count, small));
     }
     for node in &nodes {
         node.close();
