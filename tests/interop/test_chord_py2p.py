@@ -1,0 +1,291 @@
+"""rs2p chord tables (rs2p.ChordSocket) against py2p 0.7.878 chord nodes, live on 127.0.0.1:
+keys set at rs2p are read at py2p and the other way round, on a pair and along mixed lines where
+rs2p forwards for py2p (py2p A - rs2p B - py2p C) and py2p forwards for rs2p (rs2p - py2p - rs2p).
+
+The py2p nodes run in their own processes (py2p_peer.py --kind chord, max_outgoing 0 so that a
+line stays a line). Every node joins BEFORE it connects: py2p needs that (its state handling
+collapses when nodes connect first); rs2p does not. py2p's other faults are tolerated, not
+copied: a py2p forwarder answers nil before the real value (rs2p reads wait for the value), and
+a py2p read of a key nobody holds waits for its whole timeout (so no test asks py2p for one).
+
+rs2p nodes at the ends of a line advertise an address nobody listens on (``out_addr``), so
+that they cannot dial each other from the peer lists they receive: the line is kept, and the
+py2p node in the middle has to forward. Every wait is bounded and polls a condition.
+"""
+
+import socket
+
+import pytest
+
+import rs2p_helpers as h
+from peer import B, unb
+
+MISSING = ("missing",)
+WAIT = 30.0
+#: py2p's getSync timeout per attempt (seconds) and the harness's bound on its reply.
+PY_READ = 5
+PY_REPLY = PY_READ + 10
+
+VALUES = {
+    b"bytes": b"\x00\xff\x10",
+    b"text": "h\u00e9llo",
+    b"int": -5,
+    b"big": 2**40,
+    b"list": [1, "x", b"y"],
+    b"map": {"k": [1, 2], "n": None},
+    b"true": True,
+}
+
+
+@pytest.fixture
+def rs2p_chord():
+    """A factory of rs2p ChordSockets on 127.0.0.1 (a free port, max_outgoing=0 unless told
+    otherwise), all closed after the test."""
+    from rs2p.chord import ChordSocket
+
+    started = []
+
+    def start(**kw):
+        kw.setdefault("max_outgoing", 0)
+        node = ChordSocket("127.0.0.1", 0, **kw)
+        started.append(node)
+        return node
+
+    yield start
+    for node in started:
+        if not node.closed:
+            node.close()
+
+
+@pytest.fixture
+def dead_port():
+    """A port bound on 127.0.0.1 that refuses connections (bound, never listening) for the
+    whole test: an address to advertise that nobody can dial."""
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    yield blocker.getsockname()[1]
+    blocker.close()
+
+
+def py_chord(py2p_node):
+    """A py2p chord node that already joined (it must, before any connection)."""
+    py = py2p_node(kind="chord", max_outgoing=0)
+    py.call("chord_join")
+    return py
+
+
+def joined_rs(rs2p_chord, **kw):
+    rs = rs2p_chord(**kw)
+    rs.join()
+    return rs
+
+
+def py_get(py, key):
+    reply = py.call("chord_get", key=B(key), timeout=PY_READ, reply_timeout=PY_REPLY)
+    return unb(reply["value"]) if reply["found"] else MISSING
+
+
+def wait_py(py, key, value, timeout=WAIT):
+    last = []
+
+    def probe():
+        last[:] = [py_get(py, key)]
+        return last[0] == value
+
+    h.wait_until(probe, timeout, lambda: "py2p to read %r = %r (read %r)" % (key, value, last))
+
+
+def wait_rs(rs, key, value, timeout=WAIT):
+    last = []
+
+    def probe():
+        last[:] = [rs.getSync(key, MISSING, timeout=PY_READ)]
+        return last[0] == value
+
+    h.wait_until(probe, timeout, lambda: "rs2p to read %r = %r (read %r)" % (key, value, last))
+
+
+def py_ids(py):
+    return [unb(r["id"]) for r in py.call("routing_table")]
+
+
+def linked(rs, py):
+    return h.has_peer(rs, py.id) and rs.id in py_ids(py)
+
+
+def storing_peers(rs):
+    return rs.chord_stats["storing_peers"]
+
+
+def rs_dials_py(rs, py, storing=1):
+    rs.connect("127.0.0.1", py.port)
+    h.wait_until(lambda: linked(rs, py), WAIT, "rs2p and py2p %s to link" % py.id)
+    h.wait_until(lambda: storing_peers(rs) >= storing, WAIT, "rs2p to see py2p %s storing" % py.id)
+
+
+def py_dials_rs(py, rs, storing=1):
+    py.call("connect", host="127.0.0.1", port=rs.port)
+    h.wait_until(lambda: linked(rs, py), WAIT, "py2p %s and rs2p to link" % py.id)
+    h.wait_until(lambda: storing_peers(rs) >= storing, WAIT, "rs2p to see py2p %s storing" % py.id)
+
+
+def _enc(value):
+    """A value in the harness's JSON form (bytes as {"b": hex}, maps with str keys)."""
+    if isinstance(value, bytes):
+        return B(value)
+    if isinstance(value, list):
+        return [_enc(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _enc(v) for k, v in value.items()}
+    return value
+
+
+def assert_nominal(*pys):
+    for py in pys:
+        assert py.call("status")["status"] == "Nominal", py.call("status")["status"]
+
+
+def test_pair_rs2p_dials_py2p_keys_both_ways(py2p_node, rs2p_chord):
+    py = py_chord(py2p_node)
+    rs = joined_rs(rs2p_chord)
+    rs_dials_py(rs, py)
+
+    for key, value in VALUES.items():
+        rs[b"rs " + key] = value
+        py.call("chord_set", key=B(b"py " + key), value=_enc(value))
+    for key, value in VALUES.items():
+        wait_py(py, b"rs " + key, value)
+        wait_rs(rs, b"py " + key, value)
+    # Both hold a share of the ring.
+    assert rs.chord_stats["stored"] > 0
+    # rs2p heard of py2p's keys (notify), and py2p announced each once.
+    h.wait_until(lambda: {b"py " + k for k in VALUES} <= set(rs.keys()), WAIT, "rs2p to list py2p's keys")
+    assert_nominal(py)
+
+
+def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
+    rs = joined_rs(rs2p_chord)
+    py = py_chord(py2p_node)
+    py_dials_rs(py, rs)
+
+    rs["shared"] = "first"
+    wait_py(py, b"shared", "first")
+    py.call("chord_set", key=B("shared"), value="second")
+    wait_rs(rs, b"shared", "second")
+    rs["shared"] = "third"
+    wait_py(py, b"shared", "third")
+
+    # A key set at py2p, deleted at rs2p: py2p sees the 'delete' and no position holds it.
+    py.call("chord_set", key=B("doomed"), value=1)
+    wait_rs(rs, b"doomed", 1)
+    h.wait_until(lambda: b"doomed" in rs, WAIT, "rs2p to hear of py2p's key")
+    py.drain()
+    del rs["doomed"]
+    py.wait_event("delete", WAIT, where=lambda e: unb(e["key"]) == b"doomed")
+    wait_rs(rs, b"doomed", MISSING)
+
+    # rs2p's new key reaches py2p as an 'add'.
+    rs["announced"] = 1
+    py.wait_event("add", WAIT, where=lambda e: unb(e["key"]) == b"announced")
+    # py2p's delete reaches rs2p as a 'delete' event.
+    deleted = []
+    rs.on("delete", lambda sock, key: deleted.append(key))
+    py.call("chord_set", key=B("py doomed"), value=1)
+    h.wait_until(lambda: b"py doomed" in rs, WAIT, "rs2p to hear of py2p's second key")
+    py.call("chord_delete", key=B("py doomed"))
+    h.wait_until(lambda: b"py doomed" in deleted, WAIT, "rs2p's 'delete' event for py2p's key")
+    wait_rs(rs, b"py doomed", MISSING)
+    assert_nominal(py)
+
+
+def test_line_rs2p_forwards_for_py2p(py2p_node, rs2p_chord):
+    """py2p A - rs2p B - py2p C: A's keys are read at C and C's at A, through B."""
+    a, c = py_chord(py2p_node), py_chord(py2p_node)
+    b = joined_rs(rs2p_chord)
+    rs_dials_py(b, a)
+    rs_dials_py(b, c, storing=2)
+
+    keys = {b"A %d" % i: ["from A", i] for i in range(12)}
+    keys.update({b"C %d" % i: {"from": "C", "i": i} for i in range(12)})
+    for key, value in keys.items():
+        writer = a if key.startswith(b"A") else c
+        writer.call("chord_set", key=B(key), value=_enc(value))
+    for key, value in keys.items():
+        reader = c if key.startswith(b"A") else a
+        wait_py(reader, key, value)
+        wait_rs(b, key, value)
+    stats = b.chord_stats
+    assert stats["stores_forwarded"] > 0, stats
+    assert stats["retrieves_forwarded"] > 0, stats
+    # Still a line: A and C never linked.
+    assert py_ids(a) == [b.id] and py_ids(c) == [b.id]
+    assert_nominal(a, c)
+
+
+def test_line_py2p_forwards_for_rs2p(py2p_node, rs2p_chord, dead_port):
+    """rs2p R1 - py2p P - rs2p R2: R1's keys are read at R2 and R2's at R1, through P. The
+    ends advertise a dead port, so they cannot link each other from P's peer lists."""
+    p = py_chord(py2p_node)
+    r1 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    r2 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    rs_dials_py(r1, p)
+    rs_dials_py(r2, p)
+
+    keys = {b"R1 %d" % i: [b"from R1", i] for i in range(12)}
+    keys.update({b"R2 %d" % i: "from R2 %d" % i for i in range(12)})
+    for key, value in keys.items():
+        (r1 if key.startswith(b"R1") else r2)[key] = value
+    for key, value in keys.items():
+        reader = r2 if key.startswith(b"R1") else r1
+        wait_rs(reader, key, value)
+        wait_py(p, key, value)
+    # Each end holds entries the other wrote: py2p forwarded the stores.
+    assert r1.chord_stats["stored"] > 0 and r2.chord_stats["stored"] > 0
+    # Still a line: the ends never linked.
+    assert not h.has_peer(r1, r2.id) and not h.has_peer(r2, r1.id)
+    assert_nominal(p)
+
+
+def test_mixed_line_of_four(py2p_node, rs2p_chord, dead_port):
+    """py2p A - rs2p B - py2p C - rs2p D: every node reads the keys the others wrote."""
+    a, c = py_chord(py2p_node), py_chord(py2p_node)
+    b = joined_rs(rs2p_chord)
+    d = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    rs_dials_py(b, a)
+    rs_dials_py(b, c, storing=2)
+    rs_dials_py(d, c)
+
+    keys = {}
+    for name, node in (("A", a), ("B", b), ("C", c), ("D", d)):
+        for i in range(6):
+            key, value = ("%s %d" % (name, i)).encode(), [name, i]
+            keys[key] = value
+            if node in (a, c):
+                node.call("chord_set", key=B(key), value=value)
+            else:
+                node[key] = value
+    for key, value in keys.items():
+        for reader in (a, c):
+            wait_py(reader, key, value)
+        for reader in (b, d):
+            wait_rs(reader, key, value)
+    assert not h.has_peer(d, b.id) and py_ids(a) == [b.id]
+    assert_nominal(a, c)
+
+
+def test_rs2p_unjoin_hands_its_entries_to_py2p(py2p_node, rs2p_chord):
+    py = py_chord(py2p_node)
+    rs = joined_rs(rs2p_chord)
+    rs_dials_py(rs, py)
+    for key, value in VALUES.items():
+        rs[key] = value
+    for key, value in VALUES.items():
+        wait_py(py, key, value)
+    assert rs.chord_stats["stored"] > 0
+
+    rs.unjoin()
+    h.wait_until(lambda: rs.chord_stats["stored"] == 0, WAIT, "rs2p to hand its entries over")
+    for key, value in VALUES.items():
+        wait_py(py, key, value)  # py2p holds all five positions now
+        wait_rs(rs, key, value)  # rs2p, leeching, reads through py2p
+    assert_nominal(py)
