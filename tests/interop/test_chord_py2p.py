@@ -8,15 +8,18 @@ collapses when nodes connect first); rs2p does not. py2p's other faults are tole
 copied: a py2p forwarder answers nil before the real value (rs2p reads wait for the value), and
 a py2p read of a key nobody holds waits for its whole timeout (so no test asks py2p for one).
 
-rs2p nodes at the ends of a line advertise an address nobody listens on (``out_addr``), so
-that they cannot dial each other from the peer lists they receive: the line is kept, and the
-py2p node in the middle has to forward. Every wait is bounded and polls a condition.
+On a line, every node advertises an address nobody listens on (rs2p: ``out_addr``; py2p:
+py2p_chord_peer.py), because both implementations dial the ring neighbours they hear of in
+peer lists and would link around the node in the middle. The test makes the links it wants by
+dialling real ports, so the middle node has to forward. Every wait is bounded and polls a
+condition.
 """
 
 import socket
 
 import pytest
 
+import py2p_chord_peer
 import rs2p_helpers as h
 from peer import B, unb
 
@@ -72,6 +75,23 @@ def py_chord(py2p_node):
     py = py2p_node(kind="chord", max_outgoing=0)
     py.call("chord_join")
     return py
+
+
+@pytest.fixture
+def py_line_node(dead_port):
+    """A factory of joined py2p chord nodes that advertise the dead port (see the module
+    header), all stopped after the test."""
+    started = []
+
+    def start():
+        py = py2p_chord_peer.start(dead_port)
+        started.append(py)
+        py.call("chord_join")
+        return py
+
+    yield start
+    for py in started:
+        py.stop()
 
 
 def joined_rs(rs2p_chord, **kw):
@@ -198,10 +218,10 @@ def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
     assert_nominal(py)
 
 
-def test_line_rs2p_forwards_for_py2p(py2p_node, rs2p_chord):
+def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
     """py2p A - rs2p B - py2p C: A's keys are read at C and C's at A, through B."""
-    a, c = py_chord(py2p_node), py_chord(py2p_node)
-    b = joined_rs(rs2p_chord)
+    a, c = py_line_node(), py_line_node()
+    b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
     rs_dials_py(b, a)
     rs_dials_py(b, c, storing=2)
 
@@ -222,10 +242,9 @@ def test_line_rs2p_forwards_for_py2p(py2p_node, rs2p_chord):
     assert_nominal(a, c)
 
 
-def test_line_py2p_forwards_for_rs2p(py2p_node, rs2p_chord, dead_port):
-    """rs2p R1 - py2p P - rs2p R2: R1's keys are read at R2 and R2's at R1, through P. The
-    ends advertise a dead port, so they cannot link each other from P's peer lists."""
-    p = py_chord(py2p_node)
+def test_line_py2p_forwards_for_rs2p(py_line_node, rs2p_chord, dead_port):
+    """rs2p R1 - py2p P - rs2p R2: R1's keys are read at R2 and R2's at R1, through P."""
+    p = py_line_node()
     r1 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
     r2 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
     rs_dials_py(r1, p)
@@ -246,10 +265,10 @@ def test_line_py2p_forwards_for_rs2p(py2p_node, rs2p_chord, dead_port):
     assert_nominal(p)
 
 
-def test_mixed_line_of_four(py2p_node, rs2p_chord, dead_port):
+def test_mixed_line_of_four(py_line_node, rs2p_chord, dead_port):
     """py2p A - rs2p B - py2p C - rs2p D: every node reads the keys the others wrote."""
-    a, c = py_chord(py2p_node), py_chord(py2p_node)
-    b = joined_rs(rs2p_chord)
+    a, c = py_line_node(), py_line_node()
+    b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
     d = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
     rs_dials_py(b, a)
     rs_dials_py(b, c, storing=2)
@@ -269,7 +288,9 @@ def test_mixed_line_of_four(py2p_node, rs2p_chord, dead_port):
             wait_py(reader, key, value)
         for reader in (b, d):
             wait_rs(reader, key, value)
-    assert not h.has_peer(d, b.id) and py_ids(a) == [b.id]
+    # Still a line.
+    assert py_ids(a) == [b.id] and sorted(py_ids(c)) == sorted([b.id, d.id])
+    assert not h.has_peer(d, b.id) and not h.has_peer(b, d.id)
     assert_nominal(a, c)
 
 
