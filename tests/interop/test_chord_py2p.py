@@ -79,14 +79,15 @@ def py_chord(py2p_node):
 
 @pytest.fixture
 def py_line_node(dead_port):
-    """A factory of joined py2p chord nodes that advertise the dead port (see the module
-    header), all stopped after the test."""
+    """A factory of py2p chord nodes that advertise the dead port (see the module header),
+    joined unless told otherwise, all stopped after the test."""
     started = []
 
-    def start():
+    def start(join=True):
         py = py2p_chord_peer.start(dead_port)
         started.append(py)
-        py.call("chord_join")
+        if join:
+            py.call("chord_join")
         return py
 
     yield start
@@ -218,15 +219,56 @@ def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
     assert_nominal(py)
 
 
-def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
-    """py2p A - rs2p B - py2p C: A's keys are read at C and C's at A, through B."""
-    a, c = py_line_node(), py_line_node()
-    b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
-    rs_dials_py(b, a)
-    rs_dials_py(b, c, storing=2)
+def owners(key, storing_ids):
+    """Which of ``storing_ids`` (node IDs, base58 bytes or str) holds each of the key's five
+    positions when those are all the storing nodes, by py2p's own rule (``py2p.chord``)."""
+    from base58 import b58decode_int
+    from py2p.chord import distance, get_hashes
 
-    keys = {b"A %d" % i: ["from A", i] for i in range(12)}
-    keys.update({b"C %d" % i: {"from": "C", "i": i} for i in range(12)})
+    ids = [i if isinstance(i, bytes) else i.encode() for i in storing_ids]
+    return [min(ids, key=lambda i: distance(b58decode_int(i), pos)) for pos in get_hashes(key)]
+
+
+def keys_reaching(prefix, node_id, storing_ids, count, at_least=1):
+    """``count`` keys named ``prefix`` + n with at least ``at_least`` of their positions held
+    by ``node_id``: a write or read of them from elsewhere must be forwarded to that node."""
+    node_id = node_id if isinstance(node_id, bytes) else node_id.encode()
+    found = []
+    for n in range(100000):
+        key = b"%s %d" % (prefix, n)
+        if owners(key, storing_ids).count(node_id) >= at_least:
+            found.append(key)
+            if len(found) == count:
+                return found
+    raise AssertionError("no keys reach %r" % (node_id,))
+
+
+def settle(writer, node_id, ring, py_readers):
+    """Writes a key whose majority of positions ``node_id`` holds, and waits until every py2p
+    node in ``py_readers`` reads it: then each of them counts ``node_id`` as a storing peer (a
+    py2p node that does not yet would store its writes locally, leeching or not)."""
+    probe = keys_reaching(b"probe", node_id, ring, 1, at_least=3)[0]
+    writer[probe] = "probe"  # an rs2p node
+    for py in py_readers:
+        wait_py(py, probe, "probe")
+
+
+def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
+    """py2p A (leeching) - rs2p B - py2p C: A's keys are read at C and C's at A; A's only
+    storing peer is B, so B forwards A's stores and reads to C.
+
+    A does not store: with A storing too, A and C would each hold positions the other cannot
+    know of (each sees two of the three storing nodes), whichever implementation sits in the
+    middle. Leeching A keeps every storing node's view complete."""
+    a, c = py_line_node(join=False), py_line_node()
+    b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    rs_dials_py(b, a, storing=0)
+    rs_dials_py(b, c, storing=1)
+
+    ring = [b.id, c.id]
+    settle(b, b.id, ring, [a, c])
+    keys = {k: ["from A", k] for k in keys_reaching(b"A", c.id, ring, 8)}
+    keys.update({k: {"from": "C", "k": k} for k in keys_reaching(b"C", b.id, ring, 8)})
     for key, value in keys.items():
         writer = a if key.startswith(b"A") else c
         writer.call("chord_set", key=B(key), value=_enc(value))
@@ -243,46 +285,52 @@ def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
 
 
 def test_line_py2p_forwards_for_rs2p(py_line_node, rs2p_chord, dead_port):
-    """rs2p R1 - py2p P - rs2p R2: R1's keys are read at R2 and R2's at R1, through P."""
+    """rs2p R1 (leeching) - py2p P - rs2p R2: R1's keys are read at R2 and R2's at R1; R1's
+    only storing peer is P, so P forwards R1's stores and reads to R2 (and answers nil before
+    the value when it forwards a read: rs2p waits for the value)."""
     p = py_line_node()
-    r1 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    r1 = rs2p_chord(out_addr=("127.0.0.1", dead_port))
     r2 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
     rs_dials_py(r1, p)
     rs_dials_py(r2, p)
 
-    keys = {b"R1 %d" % i: [b"from R1", i] for i in range(12)}
-    keys.update({b"R2 %d" % i: "from R2 %d" % i for i in range(12)})
+    ring = [p.id, r2.id]
+    settle(r2, r2.id, ring, [p])
+    keys = {k: [b"from R1", k] for k in keys_reaching(b"R1", r2.id, ring, 8)}
+    keys.update({k: "from R2 %r" % k for k in keys_reaching(b"R2", r2.id, ring, 8)})
     for key, value in keys.items():
         (r1 if key.startswith(b"R1") else r2)[key] = value
     for key, value in keys.items():
         reader = r2 if key.startswith(b"R1") else r1
         wait_rs(reader, key, value)
         wait_py(p, key, value)
-    # Each end holds entries the other wrote: py2p forwarded the stores.
-    assert r1.chord_stats["stored"] > 0 and r2.chord_stats["stored"] > 0
+    # R1 stores nothing; R2 holds entries R1 wrote: py2p forwarded the stores.
+    assert r1.chord_stats["stored"] == 0 and r2.chord_stats["stored"] > 0
     # Still a line: the ends never linked.
     assert not h.has_peer(r1, r2.id) and not h.has_peer(r2, r1.id)
     assert_nominal(p)
 
 
 def test_mixed_line_of_four(py_line_node, rs2p_chord, dead_port):
-    """py2p A - rs2p B - py2p C - rs2p D: every node reads the keys the others wrote."""
-    a, c = py_line_node(), py_line_node()
+    """py2p A (leeching) - rs2p B - py2p C - rs2p D (leeching): every node reads the keys
+    every other wrote; B forwards for A, C forwards for D."""
+    a, c = py_line_node(join=False), py_line_node()
     b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
-    d = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
-    rs_dials_py(b, a)
-    rs_dials_py(b, c, storing=2)
+    d = rs2p_chord(out_addr=("127.0.0.1", dead_port))
+    rs_dials_py(b, a, storing=0)
+    rs_dials_py(b, c, storing=1)
     rs_dials_py(d, c)
 
+    ring = [b.id, c.id]
+    settle(b, b.id, ring, [a, c])
     keys = {}
     for name, node in (("A", a), ("B", b), ("C", c), ("D", d)):
-        for i in range(6):
-            key, value = ("%s %d" % (name, i)).encode(), [name, i]
-            keys[key] = value
+        for key in keys_reaching(name.encode(), b.id, ring, 2) + keys_reaching(name.encode() + b"'", c.id, ring, 2):
+            keys[key] = [name, key]
             if node in (a, c):
-                node.call("chord_set", key=B(key), value=value)
+                node.call("chord_set", key=B(key), value=_enc([name, key]))
             else:
-                node[key] = value
+                node[key] = [name, key]
     for key, value in keys.items():
         for reader in (a, c):
             wait_py(reader, key, value)
