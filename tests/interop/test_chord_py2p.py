@@ -61,13 +61,21 @@ def rs2p_chord():
 
 
 @pytest.fixture
-def dead_port():
-    """A port bound on 127.0.0.1 that refuses connections (bound, never listening) for the
-    whole test: an address to advertise that nobody can dial."""
-    blocker = socket.socket()
-    blocker.bind(("127.0.0.1", 0))
-    yield blocker.getsockname()[1]
-    blocker.close()
+def dead_addr():
+    """A factory of addresses on 127.0.0.1 that refuse connections (ports bound, never
+    listening) for the whole test: addresses to advertise that nobody can dial. Each node
+    gets its own (py2p and rs2p both tell peers apart by their advertised address too)."""
+    blockers = []
+
+    def new():
+        blocker = socket.socket()
+        blocker.bind(("127.0.0.1", 0))
+        blockers.append(blocker)
+        return blocker.getsockname()
+
+    yield new
+    for blocker in blockers:
+        blocker.close()
 
 
 def py_chord(py2p_node):
@@ -78,13 +86,13 @@ def py_chord(py2p_node):
 
 
 @pytest.fixture
-def py_line_node(dead_port):
+def py_line_node(dead_addr):
     """A factory of py2p chord nodes that advertise the dead port (see the module header),
     joined unless told otherwise, all stopped after the test."""
     started = []
 
     def start(join=True):
-        py = py2p_chord_peer.start(dead_port)
+        py = py2p_chord_peer.start(dead_addr()[1])
         started.append(py)
         if join:
             py.call("chord_join")
@@ -253,7 +261,7 @@ def settle(writer, node_id, ring, py_readers):
         wait_py(py, probe, "probe")
 
 
-def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
+def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_addr):
     """py2p A (leeching) - rs2p B - py2p C: A's keys are read at C and C's at A; A's only
     storing peer is B, so B forwards A's stores and reads to C.
 
@@ -261,7 +269,7 @@ def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
     know of (each sees two of the three storing nodes), whichever implementation sits in the
     middle. Leeching A keeps every storing node's view complete."""
     a, c = py_line_node(join=False), py_line_node()
-    b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    b = joined_rs(rs2p_chord, out_addr=dead_addr())
     rs_dials_py(b, a, storing=0)
     rs_dials_py(b, c, storing=1)
 
@@ -284,13 +292,13 @@ def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_port):
     assert_nominal(a, c)
 
 
-def test_line_py2p_forwards_for_rs2p(py_line_node, rs2p_chord, dead_port):
+def test_line_py2p_forwards_for_rs2p(py_line_node, rs2p_chord, dead_addr):
     """rs2p R1 (leeching) - py2p P - rs2p R2: R1's keys are read at R2 and R2's at R1; R1's
     only storing peer is P, so P forwards R1's stores and reads to R2 (and answers nil before
     the value when it forwards a read: rs2p waits for the value)."""
     p = py_line_node()
-    r1 = rs2p_chord(out_addr=("127.0.0.1", dead_port))
-    r2 = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
+    r1 = rs2p_chord(out_addr=dead_addr())
+    r2 = joined_rs(rs2p_chord, out_addr=dead_addr())
     rs_dials_py(r1, p)
     rs_dials_py(r2, p)
 
@@ -311,12 +319,12 @@ def test_line_py2p_forwards_for_rs2p(py_line_node, rs2p_chord, dead_port):
     assert_nominal(p)
 
 
-def test_mixed_line_of_four(py_line_node, rs2p_chord, dead_port):
+def test_mixed_line_of_four(py_line_node, rs2p_chord, dead_addr):
     """py2p A (leeching) - rs2p B - py2p C - rs2p D (leeching): every node reads the keys
     every other wrote; B forwards for A, C forwards for D."""
     a, c = py_line_node(join=False), py_line_node()
-    b = joined_rs(rs2p_chord, out_addr=("127.0.0.1", dead_port))
-    d = rs2p_chord(out_addr=("127.0.0.1", dead_port))
+    b = joined_rs(rs2p_chord, out_addr=dead_addr())
+    d = rs2p_chord(out_addr=dead_addr())
     rs_dials_py(b, a, storing=0)
     rs_dials_py(b, c, storing=1)
     rs_dials_py(d, c)
