@@ -295,6 +295,18 @@ fn preload(
         node.set(key(prefix, i), value(prefix, i))
             .map_err(|e| format!("preloading {prefix}: {e}"))?;
     }
+    // `set` returns once the write is queued: wait until the writer reads its last key back,
+    // so that the reader does not race writes still on their way (it would read "not found").
+    let last = count - 1;
+    let visible = wait_until(VISIBLE_DEADLINE, || {
+        matches!(node.get_timeout(key(prefix, last), GET_TIMEOUT),
+                 Ok(Some(v)) if v == value(prefix, last))
+    });
+    if !visible {
+        return Err(format!(
+            "the last preloaded key did not read back in {VISIBLE_DEADLINE:?}"
+        ));
+    }
     let tally = read_back(reader, prefix, 0..count, window);
     if tally.wrong + tally.failed > 0 {
         return Err(format!(
