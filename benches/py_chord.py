@@ -292,6 +292,9 @@ def node_main(impl: str, port: int, set_gap_s: float, pipe: Connection) -> None:
                 reply = node.sock.id if isinstance(node.sock.id, str) else bytes(node.sock.id).decode()
             elif command == "links":
                 reply = storing_links(impl, node.sock)
+            elif command == "status":
+                status = getattr(node.sock, "status", "")
+                reply = status if isinstance(status, str) else [str(e)[-600:] for e in status][:2]
             elif command == "close":
                 try:
                     node.sock.close()
@@ -550,6 +553,8 @@ def main(argv: Optional[List[str]] = None, default_impl: str = "py2p") -> int:
                 # (links, storing links) per node after the scenario: py2p drops links under
                 # load, and a node with none answers every read from its own table.
                 record["links_after"] = [list(net.ask(p, ("links",), 10)) for p in net.pipes]
+                if any(storing == 0 for _, storing in record["links_after"]):
+                    record["status_after"] = [net.ask(p, ("status",), 10) for p in net.pipes]
             except Exception as e:  # noqa: BLE001 - one scenario failing does not hide the others
                 failed = True
                 record = {"scenario": name, "error": f"{type(e).__name__}: {e}", "error_only": str(e)}
