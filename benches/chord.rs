@@ -8,11 +8,16 @@
 //!   that key from the same node until the new value comes back (a set is asynchronous: its
 //!   latency is "until it can be read"); the `set` call alone is reported too;
 //! - `get_throughput_{1,2}thread`: `get_async` with a window of outstanding reads (default
-//!   1,000) from 1 thread, then from 2 threads each on its own node;
+//!   1,000) from 1 thread, then from 2 threads each on its own node, and
+//!   `get_throughput_1thread_w100` with a tenth of the window;
 //! - `set_throughput_{1,2}thread`: writers set new keys as fast as `set` accepts them; the
 //!   time is until a `get` of each writer's last key returns it (`ops_per_s`), and separately
 //!   until every key written was read back correct from another node (`ops_per_s_all`, which
 //!   includes the read-back itself, so a lower bound).
+//!
+//! Throughput records carry the process's CPU time per operation (`cpu_us_per_op`, all nodes'
+//! threads together) and `cores_busy`: on a shared machine the wall-clock rate depends on
+//! what else runs, the CPU per operation does not.
 //!
 //! Prints one JSON object per line (prefix `{"bench"`) and then a human table. Options (after
 //! `--`): `--scale F` multiplies sample and key counts (default 1.0), `--only NAME` runs the
