@@ -45,3 +45,16 @@ __all__ = [
     "load_library",
     "protocol_id",
 ]
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """``rs2p.ChordSocket`` (and ``rs2p.ChordFuture``): imported on first use, so that
+    ``import rs2p`` does not load the library."""
+    if name in ("ChordSocket", "ChordFuture"):
+        from . import chord
+
+        return getattr(chord, name)
+    raise AttributeError(f"module 'rs2p' has no attribute {name!r}")
+
+
+__all__ += ["ChordSocket", "ChordFuture"]

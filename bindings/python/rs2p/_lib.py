@@ -136,6 +136,45 @@ class SyncStats(Structure):
 #: ``rs2p_sync_event_cb``: ``void (*)(void *userdata, const rs2p_sync_event *ev)``.
 SYNC_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(SyncEvent))
 
+#: ``rs2p_chord_event.kind`` values (py2p's 'add' and 'delete').
+CHORD_EVENT_ADD = 1
+CHORD_EVENT_DELETE = 2
+
+#: Status codes the chord reads end with besides ``RS2P_OK``.
+STATUS_NOT_FOUND = 40
+STATUS_NO_MAJORITY = 41
+
+
+class ChordEvent(Structure):
+    """``rs2p_chord_event``: one key added to or deleted from the network's key set, valid
+    only during the callback."""
+
+    _fields_ = [("kind", c_int32), ("key", u8_ptr), ("key_len", c_size_t)]
+
+
+class ChordStats(Structure):
+    """``rs2p_chord_stats``."""
+
+    _fields_ = [
+        ("stores_forwarded", c_uint64),
+        ("retrieves_forwarded", c_uint64),
+        ("retrieves_answered", c_uint64),
+        ("bad_messages", c_uint64),
+        ("bad_deltas", c_uint64),
+        ("replicas_sent", c_uint64),
+        ("read_repairs", c_uint64),
+        ("handed_over", c_uint64),
+        ("restored", c_uint64),
+        ("stored", c_uint64),
+        ("gets_in_flight", c_uint64),
+        ("storing_peers", c_uint64),
+        ("reserved", c_uint64 * 8),
+    ]
+
+
+#: ``rs2p_chord_event_cb``: ``void (*)(void *userdata, const rs2p_chord_event *ev)``.
+CHORD_EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(ChordEvent))
+
 #: ``rs2p_event_cb``: ``void (*)(void *userdata, const rs2p_event *ev)``.
 EVENT_CALLBACK = CFUNCTYPE(None, c_void_p, POINTER(Event))
 #: ``void (*userdata_free)(void *)``.
@@ -271,6 +310,13 @@ class Library:
                 self._declare_sync()
             except LibraryLoadError as err:
                 self.sync_missing = str(err)
+        # The chord functions use the key lists declared with the sync functions.
+        self.chord_missing: Optional[str] = self.sync_missing
+        if self.chord_missing is None:
+            try:
+                self._declare_chord()
+            except LibraryLoadError as err:
+                self.chord_missing = str(err)
 
     def require_mesh(self) -> None:
         """Raises :class:`LibraryLoadError` if this library has no mesh functions."""
@@ -281,6 +327,62 @@ class Library:
         """Raises :class:`LibraryLoadError` if this library has no sync table functions."""
         if self.sync_missing is not None:
             raise LibraryLoadError(self.sync_missing)
+
+    def require_chord(self) -> None:
+        """Raises :class:`LibraryLoadError` if this library has no chord table functions."""
+        if self.chord_missing is not None:
+            raise LibraryLoadError(self.chord_missing)
+
+    def _declare_chord(self) -> None:
+        """The chord table functions (``rs2p_chord_*``). Reads (``rs2p_chord_get``,
+        ``rs2p_chord_get_wait``) block; ctypes releases the GIL around them."""
+        status = self._status_function
+        plain = self._function
+        self.rs2p_chord_new = status(
+            "rs2p_chord_new", [c_void_p, c_char_p, c_uint32, void_ptr_ptr]
+        )
+        self.rs2p_chord_mesh = plain("rs2p_chord_mesh", c_void_p, [c_void_p])
+        self.rs2p_chord_join = status("rs2p_chord_join", [c_void_p])
+        self.rs2p_chord_unjoin = status("rs2p_chord_unjoin", [c_void_p])
+        self.rs2p_chord_is_joined = status("rs2p_chord_is_joined", [c_void_p, POINTER(c_int32)])
+        self.rs2p_chord_set = status(
+            "rs2p_chord_set", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t]
+        )
+        self.rs2p_chord_set_bytes = status(
+            "rs2p_chord_set_bytes", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t]
+        )
+        self.rs2p_chord_delete = status(
+            "rs2p_chord_delete", [c_void_p, u8_ptr, c_size_t, POINTER(c_int32)]
+        )
+        self.rs2p_chord_apply_delta = status(
+            "rs2p_chord_apply_delta", [c_void_p, u8_ptr, c_size_t, u8_ptr, c_size_t]
+        )
+        self.rs2p_chord_get = status(
+            "rs2p_chord_get",
+            [c_void_p, u8_ptr, c_size_t, c_uint32, u8_ptr, c_size_t, size_ptr],
+        )
+        self.rs2p_chord_get_bytes = status(
+            "rs2p_chord_get_bytes",
+            [c_void_p, u8_ptr, c_size_t, c_uint32, u8_ptr, c_size_t, size_ptr],
+        )
+        self.rs2p_chord_get_start = status(
+            "rs2p_chord_get_start", [c_void_p, u8_ptr, c_size_t, c_uint32, void_ptr_ptr]
+        )
+        # Not a status function: RS2P_ERR_WOULD_BLOCK is its "not yet", not a failure.
+        self.rs2p_chord_get_wait = plain(
+            "rs2p_chord_get_wait", c_int32, [c_void_p, c_uint32, u8_ptr, c_size_t, size_ptr]
+        )
+        self.rs2p_chord_get_free = plain("rs2p_chord_get_free", None, [c_void_p])
+        self.rs2p_chord_len = status("rs2p_chord_len", [c_void_p, size_ptr])
+        self.rs2p_chord_keys = status("rs2p_chord_keys", [c_void_p, void_ptr_ptr])
+        self.rs2p_chord_set_callback = status(
+            "rs2p_chord_set_callback", [c_void_p, CHORD_EVENT_CALLBACK, c_void_p, USERDATA_FREE]
+        )
+        self.rs2p_chord_stats_get = status(
+            "rs2p_chord_stats_get", [c_void_p, POINTER(ChordStats)]
+        )
+        self.rs2p_chord_close = status("rs2p_chord_close", [c_void_p])
+        self.rs2p_chord_free = plain("rs2p_chord_free", None, [c_void_p])
 
     def _declare_sync(self) -> None:
         """The sync table functions (``rs2p_sync_*``, ``rs2p_key_list_*``)."""
