@@ -20,9 +20,11 @@ const DIGIT_OF: [u8; 256] = {
     table
 };
 
-/// 58^10, the largest power of 58 below 2^64 that keeps `limb * 256 + carry` in a u64.
-const BIG_BASE: u64 = 430_804_206_899_405_824;
-const BIG_DIGITS: usize = 10;
+/// 58^5: limbs of the text side fit a u32, and `limb * 2^24 + carry` fits a u64.
+const BASE58_5: u64 = 656_356_768;
+const DIGITS_PER_LIMB: usize = 5;
+/// Input bytes folded into the limbs at once when encoding.
+const BYTES_PER_STEP: usize = 3;
 
 /// base58 text of the unsigned big-endian integer `be` (any length; empty or all zero is `"1"`).
 pub fn encode(be: &[u8]) -> String {
@@ -30,25 +32,36 @@ pub fn encode(be: &[u8]) -> String {
     if be.is_empty() {
         return "1".to_owned();
     }
-    // Little-endian limbs in base 58^10; each input byte multiplies by 256 and adds.
-    let mut limbs: Vec<u64> = Vec::with_capacity(be.len() / 7 + 1);
-    for &byte in be {
-        let mut carry = u128::from(byte);
+    // Little-endian limbs in base 58^5; each step multiplies by 2^(8k) and adds k bytes
+    // (k = 3, fewer for the first chunk). Divisions are by a constant: no u128 arithmetic.
+    let mut limbs: Vec<u64> = Vec::with_capacity(be.len() * 8 / 29 + 2);
+    let first = match be.len() % BYTES_PER_STEP {
+        0 => BYTES_PER_STEP,
+        n => n,
+    };
+    let mut at = 0;
+    let mut take = first;
+    while at < be.len() {
+        let chunk = &be[at..at + take];
+        let mut carry = chunk.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let shift = 8 * take as u32;
         for limb in limbs.iter_mut() {
-            let v = u128::from(*limb) * 256 + carry;
-            *limb = (v % u128::from(BIG_BASE)) as u64;
-            carry = v / u128::from(BIG_BASE);
+            let v = (*limb << shift) + carry;
+            *limb = v % BASE58_5;
+            carry = v / BASE58_5;
         }
         while carry > 0 {
-            limbs.push((carry % u128::from(BIG_BASE)) as u64);
-            carry /= u128::from(BIG_BASE);
+            limbs.push(carry % BASE58_5);
+            carry /= BASE58_5;
         }
+        at += take;
+        take = BYTES_PER_STEP;
     }
-    let mut digits: Vec<u8> = Vec::with_capacity(limbs.len() * BIG_DIGITS);
+    let mut digits: Vec<u8> = Vec::with_capacity(limbs.len() * DIGITS_PER_LIMB);
     for (i, &limb) in limbs.iter().enumerate() {
         let mut v = limb;
         let last = i + 1 == limbs.len();
-        for _ in 0..BIG_DIGITS {
+        for _ in 0..DIGITS_PER_LIMB {
             if last && v == 0 {
                 break;
             }
@@ -67,26 +80,44 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>, WireError> {
     if text.is_empty() {
         return Err(WireError::BadBase58);
     }
-    // Little-endian bytes; each digit multiplies by 58 and adds.
-    let mut le: Vec<u8> = Vec::with_capacity(text.len() * 3 / 4 + 1);
-    for &ch in text {
-        let digit = DIGIT_OF[ch as usize];
-        if digit == 0xff {
-            return Err(WireError::BadBase58);
+    // Little-endian u32 limbs; each step multiplies by 58^k and adds k digits (k = 5, fewer
+    // for the first chunk).
+    let mut limbs: Vec<u32> = Vec::with_capacity(text.len() * 6 / 32 + 2);
+    let first = match text.len() % DIGITS_PER_LIMB {
+        0 => DIGITS_PER_LIMB,
+        n => n,
+    };
+    let mut at = 0;
+    let mut take = first;
+    while at < text.len() {
+        let mut chunk_value = 0u64;
+        let mut scale = 1u64;
+        for &ch in &text[at..at + take] {
+            let digit = DIGIT_OF[ch as usize];
+            if digit == 0xff {
+                return Err(WireError::BadBase58);
+            }
+            chunk_value = chunk_value * 58 + u64::from(digit);
+            scale *= 58;
         }
-        let mut carry = u32::from(digit);
-        for byte in le.iter_mut() {
-            let v = u32::from(*byte) * 58 + carry;
-            *byte = v as u8;
-            carry = v >> 8;
+        let mut carry = chunk_value;
+        for limb in limbs.iter_mut() {
+            let v = u64::from(*limb) * scale + carry;
+            *limb = v as u32;
+            carry = v >> 32;
         }
         while carry > 0 {
-            le.push(carry as u8);
-            carry >>= 8;
+            limbs.push(carry as u32);
+            carry >>= 32;
         }
+        at += take;
+        take = DIGITS_PER_LIMB;
     }
-    le.reverse();
-    Ok(le)
+    let mut be: Vec<u8> = Vec::with_capacity(limbs.len() * 4);
+    for limb in limbs.iter().rev() {
+        be.extend_from_slice(&limb.to_be_bytes());
+    }
+    Ok(strip_leading_zeros(&be).to_vec())
 }
 
 /// Compares two big-endian unsigned integers of any length (leading zero bytes ignored).
@@ -127,6 +158,48 @@ mod tests {
         assert_eq!(decode(text.as_bytes()).unwrap(), be);
         let all_ff = vec![0xffu8; 64];
         assert_eq!(decode(encode(&all_ff).as_bytes()).unwrap(), all_ff);
+    }
+
+    /// The textbook digit-by-digit algorithm, to check the limb arithmetic against.
+    fn reference_encode(be: &[u8]) -> String {
+        let mut n: Vec<u8> = strip_leading_zeros(be).to_vec();
+        let mut digits = Vec::new();
+        while !n.is_empty() {
+            let mut rem = 0u32;
+            let mut next = Vec::with_capacity(n.len());
+            for &b in &n {
+                let v = rem * 256 + u32::from(b);
+                let q = v / 58;
+                rem = v % 58;
+                if !(next.is_empty() && q == 0) {
+                    next.push(q as u8);
+                }
+            }
+            digits.push(ALPHABET[rem as usize]);
+            n = next;
+        }
+        if digits.is_empty() {
+            digits.push(b'1');
+        }
+        digits.reverse();
+        String::from_utf8(digits).unwrap_or_default()
+    }
+
+    #[test]
+    fn agrees_with_the_textbook_algorithm_at_every_length() {
+        for len in 0..=70usize {
+            for seed in 0..4u8 {
+                let be: Vec<u8> = (0..len)
+                    .map(|i| (i as u8).wrapping_mul(89).wrapping_add(seed.wrapping_mul(41)) ^ 0x5a)
+                    .collect();
+                let text = encode(&be);
+                assert_eq!(text, reference_encode(&be), "len {len} seed {seed}");
+                assert_eq!(decode(text.as_bytes()).unwrap(), strip_leading_zeros(&be), "len {len}");
+            }
+            let ones = vec![0xffu8; len];
+            assert_eq!(encode(&ones), reference_encode(&ones), "all ones, len {len}");
+            assert_eq!(decode(encode(&ones).as_bytes()).unwrap(), strip_leading_zeros(&ones));
+        }
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct ChordHandler {
     keys: BTreeSet<Vec<u8>>,
     forwarded: Forwarded,
     gets: BTreeMap<GetId, Get>,
+    /// The reads waiting on each (method, position): an answer finds its reads at once.
+    gets_by_position: BTreeMap<(usize, Position), Vec<GetId>>,
     next_get: GetId,
     /// Positions of reads that found their majority before these positions answered: a
     /// late answer that differs is repaired. (method, position) → (agreed value, until).
@@ -86,6 +88,7 @@ impl ChordHandler {
             keys: BTreeSet::new(),
             forwarded: Forwarded::default(),
             gets: BTreeMap::new(),
+            gets_by_position: BTreeMap::new(),
             next_get: 1,
             late_repairs: BTreeMap::new(),
             outbox: Vec::new(),
@@ -270,6 +273,12 @@ impl ChordHandler {
                     ],
                 )),
             }
+        }
+        for (method, pos) in positions.iter().enumerate() {
+            self.gets_by_position
+                .entry((method, pos.clone()))
+                .or_default()
+                .push(id);
         }
         self.gets.insert(
             id,
@@ -590,20 +599,19 @@ impl ChordHandler {
             }
         }
         // Our own reads: a nil is provisional, a value is not replaced by a later nil.
-        let ids: Vec<GetId> = self
-            .gets
-            .iter_mut()
-            .filter_map(|(id, get)| {
-                if get.positions[method] != pos {
-                    return None;
-                }
+        let ids = self
+            .gets_by_position
+            .get(&(method, pos))
+            .cloned()
+            .unwrap_or_default();
+        for &id in &ids {
+            if let Some(get) = self.gets.get_mut(&id) {
                 let slot = &mut get.answers[method];
                 if !slot.as_ref().is_some_and(|v| !v.is_nil()) {
                     *slot = Some(value.clone());
                 }
-                Some(*id)
-            })
-            .collect();
+            }
+        }
         for id in ids {
             self.check_get(id);
         }
@@ -613,7 +621,7 @@ impl ChordHandler {
         let Some(outcome) = self.gets.get(&id).and_then(Get::decide) else {
             return;
         };
-        let Some(get) = self.gets.remove(&id) else {
+        let Some(get) = self.remove_get(id) else {
             return;
         };
         if let (GetOutcome::Found(agreed), true) = (&outcome, self.config.read_repair) {
@@ -632,6 +640,20 @@ impl ChordHandler {
             }
         }
         self.events.push_back(ChordEvent::GetDone { id, outcome });
+    }
+
+    fn remove_get(&mut self, id: GetId) -> Option<Get> {
+        let get = self.gets.remove(&id)?;
+        for (method, pos) in get.positions.iter().enumerate() {
+            let key = (method, pos.clone());
+            if let Some(ids) = self.gets_by_position.get_mut(&key) {
+                ids.retain(|&other| other != id);
+                if ids.is_empty() {
+                    self.gets_by_position.remove(&key);
+                }
+            }
+        }
+        Some(get)
     }
 
     fn expire(&mut self, now_ms: Millis) {
@@ -688,7 +710,7 @@ impl ChordHandler {
             }
         }
         for (id, outcome) in ended {
-            self.gets.remove(&id);
+            self.remove_get(id);
             self.events.push_back(ChordEvent::GetDone { id, outcome });
         }
         let mut touched = BTreeSet::new();
