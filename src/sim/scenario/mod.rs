@@ -7,7 +7,9 @@
 //! everything). The binary `rs2p-sim` picks studies by name (`--study mesh`).
 
 pub mod chord;
+pub mod chord_net;
 pub mod mesh;
+pub mod sync;
 
 /// The virtual address of host `i`: `10.x.y.z:4444`, unique for up to 2^24 hosts.
 pub fn host_addr(i: u32) -> (String, u16) {
