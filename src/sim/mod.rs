@@ -24,4 +24,4 @@ pub mod world;
 
 pub use network::{Latency, NetworkConfig};
 pub use queue::SimTime;
-pub use world::{HostIdx, NetCounters, NodeEvent, NodeIdx, Sim, SimNode};
+pub use world::{CapturedFrame, HostIdx, NetCounters, NodeEvent, NodeIdx, Sim, SimNode};

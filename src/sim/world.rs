@@ -87,6 +87,17 @@ pub struct NodeEvent {
     pub event: Event,
 }
 
+/// A frame some node wrote while [`Sim::capture_frames`] was on.
+#[derive(Clone, Debug)]
+pub struct CapturedFrame {
+    pub time: SimTime,
+    pub from: NodeIdx,
+    /// The far end of the connection, if the simulator still knew it.
+    pub to: Option<NodeIdx>,
+    /// The whole frame (length prefix included).
+    pub frame: Vec<u8>,
+}
+
 /// Whole-network counters kept by the simulator itself (the nodes keep their own).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetCounters {
@@ -183,8 +194,8 @@ pub struct Sim<N> {
     events: Vec<NodeEvent>,
     /// Keep the core's events (`take_events`)? Studies that never read them turn this off.
     keep_events: bool,
-    /// Frames written while capturing: (time, writer, frame bytes).
-    captured: Option<Vec<(SimTime, NodeIdx, Vec<u8>)>>,
+    /// Frames written while capturing.
+    captured: Option<Vec<CapturedFrame>>,
     counters: NetCounters,
 }
 
@@ -265,9 +276,12 @@ impl<N: SimNode> Sim<N> {
         self.captured = on.then(Vec::new);
     }
 
-    /// Frames written since capturing started or since the last call: (time, writer, frame).
-    pub fn take_captured(&mut self) -> Vec<(SimTime, NodeIdx, Vec<u8>)> {
-        self.captured.as_mut().map(std::mem::take).unwrap_or_default()
+    /// Frames written since capturing started or since the last call.
+    pub fn take_captured(&mut self) -> Vec<CapturedFrame> {
+        self.captured
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Events emitted since the last call.
@@ -717,8 +731,19 @@ impl<N: SimNode> Sim<N> {
     }
 
     fn transmit(&mut self, idx: NodeIdx, conn: ConnId, frame: Vec<u8>) {
-        if let Some(captured) = self.captured.as_mut() {
-            captured.push((self.now, idx, frame.clone()));
+        if self.captured.is_some() {
+            let to = self.nodes[idx as usize].conns.get(&conn).map(|&l| {
+                let link = &self.links[l as usize];
+                link.node[usize::from(link.node[0] == idx)]
+            });
+            if let Some(captured) = self.captured.as_mut() {
+                captured.push(CapturedFrame {
+                    time: self.now,
+                    from: idx,
+                    to,
+                    frame: frame.clone(),
+                });
+            }
         }
         self.counters.frames += 1;
         self.counters.bytes += frame.len() as u64;

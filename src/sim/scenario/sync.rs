@@ -63,8 +63,9 @@ impl SyncWorld {
         let mut config = MeshConfig::new(self.protocol_id.clone(), node_id, addr);
         config.max_outgoing = self.max_outgoing;
         let shared = Arc::new(SyncShared::new(self.leasing, 1));
-        self.sim
-            .start(host, |now| Mesh::with_handler(config, SyncHandler::new(shared), now))
+        self.sim.start(host, |now| {
+            Mesh::with_handler(config, SyncHandler::new(shared), now)
+        })
     }
 
     /// Adds `count` hosts with a node each, one every `interval_ms`; each dials one random
@@ -387,5 +388,92 @@ fn sample(
         pairs_converged: pairs as f64 / (alive.len() * expected.len()).max(1) as f64,
         conflicts_agreed: agreed as f64 / conflicts.len().max(1) as f64,
         links_across: w.links_across(side_a),
+    }
+}
+
+/// The study as a Markdown table: one row per variant.
+pub fn sync_table(results: &[SyncStudyResult]) -> String {
+    let mut out = String::from(
+        "| nodes | after the heal | links across before / after | own side before heal | nodes with every key | (node, key) pairs | conflict keys agreed | full convergence | dump entries after heal | heap per node |\n\
+         |---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in results {
+        let Some(last) = r.last() else { continue };
+        out.push_str(&format!(
+            "| {} | {} | {} / {} | {:.1} % | {:.1} % | {:.1} % | {:.0} % | {} | {} | {} |\n",
+            r.config.nodes,
+            if r.config.redial_after_heal {
+                "cut links redialled"
+            } else {
+                "nothing (core alone)"
+            },
+            r.links_across_before,
+            last.links_across,
+            r.own_side_converged * 100.0,
+            last.nodes_complete * 100.0,
+            last.pairs_converged * 100.0,
+            last.conflicts_agreed * 100.0,
+            r.full_convergence_ms
+                .map_or("never".to_string(), |t| format!(
+                    "{:.0} s",
+                    t as f64 / 1000.0
+                )),
+            r.dump_entries_after_heal,
+            r.heap_per_node
+                .map_or("—".to_string(), |b| format!("{:.1} KiB", b / 1024.0)),
+        ));
+    }
+    out
+}
+
+/// Share of nodes holding every key over time after the heal, one line per variant.
+pub fn sync_chart(results: &[SyncStudyResult]) -> crate::sim::svg::LineChart {
+    use crate::sim::svg::{LineChart, Series};
+    let mut series = Vec::new();
+    for r in results {
+        let name = if r.config.redial_after_heal {
+            "cut links redialled"
+        } else {
+            "core alone"
+        };
+        series.push(Series {
+            label: format!("{name}: nodes with every key"),
+            points: r
+                .samples
+                .iter()
+                .map(|s| (s.after_heal_ms as f64 / 1000.0, s.nodes_complete * 100.0))
+                .collect(),
+            dashed: false,
+        });
+        series.push(Series {
+            label: format!("{name}: (node, key) pairs"),
+            points: r
+                .samples
+                .iter()
+                .map(|s| (s.after_heal_ms as f64 / 1000.0, s.pairs_converged * 100.0))
+                .collect(),
+            dashed: true,
+        });
+    }
+    let c = results.first().map(|r| r.config.clone());
+    LineChart {
+        title: format!(
+            "Sync table, {} nodes: keys converged after a partition heals",
+            c.as_ref().map_or(0, |c| c.nodes)
+        ),
+        subtitle: c.map_or(String::new(), |c| {
+            format!(
+                "seed {}, two halves, {} keys per side + {} on both, partition {} s, max_outgoing {}",
+                c.seed,
+                c.keys_per_side,
+                c.conflict_keys,
+                c.partition_ms / 1000,
+                c.max_outgoing
+            )
+        }),
+        x_label: "virtual s after the heal".into(),
+        y_label: "% converged".into(),
+        log_x: false,
+        series,
     }
 }
