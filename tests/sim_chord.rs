@@ -11,7 +11,11 @@ use rs2p::sim::scenario::chord_net::{chord_net_study, ChordStudyConfig, ChordStu
 
 fn two_hundred_nodes() -> ChordStudyResult {
     let mut cfg = ChordStudyConfig::new(200, 1);
-    cfg.gets = 100;
+    // Smaller than the rs2p-sim run so a debug build finishes in well under a minute: every
+    // write floods a notify to all nodes, and every node plans its ring links each tick.
+    cfg.settle_ms = 15_000;
+    cfg.keys = 40;
+    cfg.gets = 40;
     let r = chord_net_study(&cfg);
     println!("{r:#?}");
     r
@@ -22,7 +26,7 @@ fn two_hundred_storing_nodes_read_back_every_key_and_never_a_wrong_value() {
     let r = two_hundred_nodes();
     assert_eq!(
         (r.gets_correct, r.gets_wrong, r.gets_failed),
-        (100, 0, 0),
+        (40, 0, 0),
         "reads from random nodes before the crash"
     );
     assert_eq!(r.positions_no_holder, 0, "every written position is held");
@@ -47,7 +51,9 @@ fn two_hundred_storing_nodes_read_back_every_key_and_never_a_wrong_value() {
 ///    stay without their true successor or predecessor for minutes, and reads and writes
 ///    for positions near them can end at different nodes.
 ///
-/// With seed 1, 3 of 100 keys end TimedOut after the crash. Run with
+/// With these settings (seed 1) 68 of 200 positions have one holder and 4 % of the nodes
+/// lack a true ring link after the crash; in the larger run of the same seed (100 keys,
+/// 40 s to settle) 3 of 100 keys end TimedOut after the crash. Run with
 /// `cargo test --release --test sim_chord -- --ignored`.
 #[test]
 #[ignore = "chord core: unreplicated forwarded stores and stale ring peers (see doc comment)"]
