@@ -432,12 +432,12 @@ pub fn sync_chart(results: &[SyncStudyResult]) -> crate::sim::svg::LineChart {
     let mut series = Vec::new();
     for r in results {
         let name = if r.config.redial_after_heal {
-            "cut links redialled"
+            "redialled"
         } else {
-            "core alone"
+            "alone"
         };
         series.push(Series {
-            label: format!("{name}: nodes with every key"),
+            label: format!("{name}: all keys"),
             points: r
                 .samples
                 .iter()
@@ -446,7 +446,7 @@ pub fn sync_chart(results: &[SyncStudyResult]) -> crate::sim::svg::LineChart {
             dashed: false,
         });
         series.push(Series {
-            label: format!("{name}: (node, key) pairs"),
+            label: format!("{name}: pairs"),
             points: r
                 .samples
                 .iter()
