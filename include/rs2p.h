@@ -93,6 +93,42 @@ typedef int32_t rs2p_sync_event_kind;
 #endif // __cplusplus
 
 /**
+ * What happened to a key, in `rs2p_chord_event.kind`.
+ */
+enum rs2p_chord_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : int32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A key was announced to the network (py2p `add`).
+   */
+  RS2P_CHORD_EVENT_ADD = 1,
+  /**
+   * A key was deleted on the network (py2p `delete`).
+   */
+  RS2P_CHORD_EVENT_DELETE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum rs2p_chord_event_kind rs2p_chord_event_kind;
+#else
+typedef int32_t rs2p_chord_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A running chord node (opaque; start with rs2p_chord_new, free with rs2p_chord_free).
+ */
+typedef struct rs2p_chord rs2p_chord;
+
+/**
+ * One chord read in flight or ended (opaque; start with rs2p_chord_get_start, free with
+ * rs2p_chord_get_free). Owned by the caller; it stays valid after its node is freed.
+ */
+typedef struct rs2p_chord_get_op rs2p_chord_get_op;
+
+/**
  * The keys of a table at one moment, in no particular order (opaque; free with
  * rs2p_key_list_free). Read-only, so any number of threads may read it at once.
  */
@@ -279,6 +315,87 @@ typedef struct rs2p_sync_event {
 typedef void (*rs2p_sync_event_cb)(void *userdata, const struct rs2p_sync_event *ev);
 
 /**
+ * Counters and state of the chord layer, filled in by rs2p_chord_stats_get (the mesh's are
+ * in rs2p_mesh_stats_get on rs2p_chord_mesh), as of the node's last input.
+ */
+typedef struct rs2p_chord_stats {
+  /**
+   * Stores sent on towards a key's position.
+   */
+  uint64_t stores_forwarded;
+  /**
+   * Retrieves sent on towards a key's position.
+   */
+  uint64_t retrieves_forwarded;
+  /**
+   * Retrieves this node answered from what it holds.
+   */
+  uint64_t retrieves_answered;
+  /**
+   * Chord messages of the wrong shape (ignored).
+   */
+  uint64_t bad_messages;
+  /**
+   * Deltas onto an entry that is not a map (ignored).
+   */
+  uint64_t bad_deltas;
+  /**
+   * Copies of writes sent to the ring predecessor.
+   */
+  uint64_t replicas_sent;
+  /**
+   * Agreed values written back where a read found other answers.
+   */
+  uint64_t read_repairs;
+  /**
+   * Entries handed to a storing peer that is closer to them.
+   */
+  uint64_t handed_over;
+  /**
+   * Entries routed again after a storing peer vanished.
+   */
+  uint64_t restored;
+  /**
+   * Entries (method, position) held at this node.
+   */
+  uint64_t stored;
+  /**
+   * Reads started here that have not ended.
+   */
+  uint64_t gets_in_flight;
+  /**
+   * Links to storing nodes.
+   */
+  uint64_t storing_peers;
+  /**
+   * Room for counters added later (0 today).
+   */
+  uint64_t reserved[8];
+} rs2p_chord_stats;
+
+/**
+ * One key event given to a chord callback. It and the key it points to are valid only
+ * during the callback call: copy what you need. Read the key's value with rs2p_chord_get.
+ */
+typedef struct rs2p_chord_event {
+  /**
+   * What happened (an int32_t in C).
+   */
+  rs2p_chord_event_kind kind;
+  /**
+   * The key's bytes (not NUL-terminated; may be empty).
+   */
+  const uint8_t *key;
+  size_t key_len;
+} rs2p_chord_event;
+
+/**
+ * A chord callback: `userdata` is the pointer given to rs2p_chord_set_callback; `ev` is
+ * valid only during the call.
+ */
+typedef void (*rs2p_chord_event_cb)(void *userdata, const struct rs2p_chord_event *ev);
+
+/**
  * Success.
  */
 #define RS2P_OK 0
@@ -433,6 +550,11 @@ typedef void (*rs2p_sync_event_cb)(void *userdata, const struct rs2p_sync_event 
  * The sync table has no such key.
  */
 #define RS2P_ERR_NOT_FOUND 40
+
+/**
+ * A chord read found no value held by three of the key's five positions.
+ */
+#define RS2P_ERR_NO_MAJORITY 41
 
 #ifdef __cplusplus
 extern "C" {
@@ -1169,6 +1291,247 @@ void rs2p_key_list_free(struct rs2p_key_list *list);
  * `userdata` usable from other threads as the callback needs.
  */
 rs2p_status rs2p_sync_set_callback(struct rs2p_sync *sync, rs2p_sync_event_cb cb, void *userdata, rs2p_userdata_free userdata_free);
+
+/**
+ * Starts a chord node: a mesh node on the protocol subnet `subnet` (NULL means "chord",
+ * py2p's default; used as is, with no suffix) with the chord layer on it. It starts leeching
+ * (reading and writing through storing peers); rs2p_chord_join makes it store data too.
+ * `cfg` (may be NULL for the defaults) gives the network settings as for rs2p_mesh_new; its
+ * subnet is ignored. `get_timeout_ms` is the default timeout of reads (0 means 10,000).
+ * `cfg` is not consumed. On success `*out` is the node; free it with rs2p_chord_free.
+ * Errors: those of rs2p_mesh_new, RS2P_ERR_INVALID_UTF8_ARGUMENT (`subnet`).
+ *
+ * # Safety
+ * `cfg` NULL or a live config; `subnet` NULL or a NUL-terminated string; `out` must point to
+ * a writable `rs2p_chord *`.
+ */
+rs2p_status rs2p_chord_new(const struct rs2p_mesh_config *cfg, const char *subnet, uint32_t get_timeout_ms, struct rs2p_chord **out);
+
+/**
+ * The node's mesh handle: every rs2p_mesh_* function works on it (connect, send, recv,
+ * peers, stats, set_callback, id, port, last_error, close...). It is borrowed: valid until
+ * rs2p_chord_free. rs2p_mesh_free on it does nothing. rs2p_mesh_close on it closes the chord
+ * node too (the chord callback's `userdata_free` then runs at rs2p_chord_close or
+ * rs2p_chord_free). NULL for NULL.
+ *
+ * # Safety
+ * `chord` must be NULL or a live chord node.
+ */
+struct rs2p_mesh *rs2p_chord_mesh(struct rs2p_chord *chord);
+
+/**
+ * Starts storing data: this node takes its share of the ring from now on (py2p `join`).
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node.
+ */
+rs2p_status rs2p_chord_join(struct rs2p_chord *chord);
+
+/**
+ * Stops storing (py2p `unjoin`): what this node holds is handed to the storing peers now
+ * responsible (kept here when there is none). Errors: RS2P_ERR_NULL_ARGUMENT,
+ * RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node.
+ */
+rs2p_status rs2p_chord_unjoin(struct rs2p_chord *chord);
+
+/**
+ * Writes 1 to `*out` when this node stores data (after rs2p_chord_join, until
+ * rs2p_chord_unjoin), 0 otherwise. Works on a closed node too. Errors:
+ * RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `out` a writable int32_t.
+ */
+rs2p_status rs2p_chord_is_joined(const struct rs2p_chord *chord, int32_t *out);
+
+/**
+ * Writes the chord layer's counters to `*out`. Works on a closed node too. Errors:
+ * RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `out` must point to a writable rs2p_chord_stats.
+ */
+rs2p_status rs2p_chord_stats_get(const struct rs2p_chord *chord, struct rs2p_chord_stats *out);
+
+/**
+ * Stops the node (as rs2p_mesh_close does) and removes the chord callback, whose
+ * `userdata_free` runs once no call of it is in progress; reads in flight end with
+ * RS2P_ERR_CLOSED. Idempotent; safe from inside a callback. Afterwards the node's calls
+ * return RS2P_ERR_CLOSED, except rs2p_chord_is_joined, rs2p_chord_stats_get and
+ * rs2p_chord_free. Errors: RS2P_ERR_NULL_ARGUMENT.
+ *
+ * # Safety
+ * `chord` must be a live chord node.
+ */
+rs2p_status rs2p_chord_close(struct rs2p_chord *chord);
+
+/**
+ * Closes the node if needed (see rs2p_chord_close) and frees it with its mesh handle. NULL
+ * is accepted and does nothing. Read operations (rs2p_chord_get_op) started on it stay
+ * valid and end with RS2P_ERR_CLOSED; free them with rs2p_chord_get_free. Do not call it
+ * while another thread still uses `chord` or its mesh handle, nor from a callback.
+ *
+ * # Safety
+ * `chord` must be NULL or a node from rs2p_chord_new not freed yet.
+ */
+void rs2p_chord_free(struct rs2p_chord *chord);
+
+/**
+ * Writes a value (`value_len` bytes of msgpack at `value_msgpack`, any value; nil deletes)
+ * at the key's five positions (`key_len` bytes; 0 is allowed) and announces a new key to the
+ * network. Sent at once; returns without waiting for the positions to store it. Errors:
+ * RS2P_ERR_INVALID_MSGPACK_ARGUMENT, RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_TIMEOUT (the node
+ * pushed back for its whole send timeout), RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `key` readable for `key_len` bytes; `value_msgpack`
+ * readable for `value_len` bytes.
+ */
+rs2p_status rs2p_chord_set(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, const uint8_t *value_msgpack, size_t value_len);
+
+/**
+ * Writes the byte string `(value, value_len)` (sent as msgpack bin) at the key; otherwise as
+ * rs2p_chord_set (without RS2P_ERR_INVALID_MSGPACK_ARGUMENT).
+ *
+ * # Safety
+ * `chord` must be a live chord node; `key` readable for `key_len` bytes; `value` readable for
+ * `value_len` bytes.
+ */
+rs2p_status rs2p_chord_set_bytes(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len);
+
+/**
+ * Deletes the key at its five positions and announces it. `*existed` (may be NULL) becomes 1
+ * if this node knew of the key (rs2p_chord_keys lists it), 0 if not (then nothing is sent).
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `key` readable for `key_len` bytes; `existed` NULL or a
+ * writable int32_t.
+ */
+rs2p_status rs2p_chord_delete(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, int32_t *existed);
+
+/**
+ * Merges a msgpack map (`delta_len` bytes at `delta_msgpack`) into the map at the key's five
+ * positions (an absent entry starts as an empty map; a position holding something other than
+ * a map leaves it alone). Errors: RS2P_ERR_INVALID_MSGPACK_ARGUMENT (not msgpack, or not a
+ * map), RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `key` readable for `key_len` bytes; `delta_msgpack`
+ * readable for `delta_len` bytes.
+ */
+rs2p_status rs2p_chord_apply_delta(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, const uint8_t *delta_msgpack, size_t delta_len);
+
+/**
+ * Reads the key by majority, waiting up to `timeout_ms` (0: the node's default), and writes
+ * the msgpack of its value into `(out, out_cap)` and its length into `*out_len`. Errors:
+ * RS2P_ERR_NOT_FOUND (every position answered that it holds nothing), RS2P_ERR_NO_MAJORITY
+ * (all five answered and no value is held by three), RS2P_ERR_TIMEOUT (too few answered in
+ * time), RS2P_ERR_BUFFER_TOO_SMALL (`*out_len` is set to the size needed; the read is over:
+ * call again with a bigger buffer, which reads again, or use rs2p_chord_get_start, whose
+ * operation keeps the result), RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED. Many threads may
+ * read at once.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `key` readable for `key_len` bytes; `out` writable for
+ * `out_cap` bytes; `out_len` a writable size_t.
+ */
+rs2p_status rs2p_chord_get(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, uint32_t timeout_ms, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Like rs2p_chord_get, but writes the value's bytes when it is a byte string (bin) or text
+ * (str, as UTF-8). Errors: those of rs2p_chord_get and RS2P_ERR_NOT_BYTES (another type: read
+ * it with rs2p_chord_get).
+ *
+ * # Safety
+ * As for rs2p_chord_get.
+ */
+rs2p_status rs2p_chord_get_bytes(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, uint32_t timeout_ms, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Writes the number of keys this node knows of to `*out`: its own writes and every key
+ * announced on the network since it joined the mesh (not a count of the network's data).
+ * Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `out` a writable size_t.
+ */
+rs2p_status rs2p_chord_len(const struct rs2p_chord *chord, size_t *out);
+
+/**
+ * Writes a snapshot of the keys this node knows of (see rs2p_chord_len) to `*out`, in byte
+ * order; read it with rs2p_key_list_len and rs2p_key_list_get, free it with
+ * rs2p_key_list_free. Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `out` must point to a writable `rs2p_key_list *`.
+ */
+rs2p_status rs2p_chord_keys(const struct rs2p_chord *chord, struct rs2p_key_list **out);
+
+/**
+ * Starts a majority read of the key (timeout `timeout_ms`; 0: the node's default) and returns
+ * at once with `*op`, the read in flight; collect it with rs2p_chord_get_wait and free it
+ * with rs2p_chord_get_free. Any number of reads may be in flight. Errors:
+ * RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `key` readable for `key_len` bytes; `op` must point to
+ * a writable `rs2p_chord_get_op *`.
+ */
+rs2p_status rs2p_chord_get_start(struct rs2p_chord *chord, const uint8_t *key, size_t key_len, uint32_t timeout_ms, struct rs2p_chord_get_op **op);
+
+/**
+ * Waits up to `wait_ms` (0: just look) for the read to end. RS2P_ERR_WOULD_BLOCK: it has not
+ * ended yet (call again). Otherwise the read's result as for rs2p_chord_get: RS2P_OK with the
+ * value's msgpack in `(out, out_cap)` and its length in `*out_len`, RS2P_ERR_NOT_FOUND,
+ * RS2P_ERR_NO_MAJORITY, RS2P_ERR_TIMEOUT, RS2P_ERR_CLOSED (the node closed first), or
+ * RS2P_ERR_BUFFER_TOO_SMALL with the size needed in `*out_len`. The result stays in the
+ * operation: after RS2P_ERR_BUFFER_TOO_SMALL call again with a bigger buffer (no new read).
+ * Also RS2P_ERR_NULL_ARGUMENT. Safe to call from several threads (one waits at a time).
+ *
+ * # Safety
+ * `op` must be a live operation; `out` writable for `out_cap` bytes; `out_len` a writable
+ * size_t.
+ */
+rs2p_status rs2p_chord_get_wait(struct rs2p_chord_get_op *op, uint32_t wait_ms, uint8_t *out, size_t out_cap, size_t *out_len);
+
+/**
+ * Frees an operation, ended or not (a read still in flight is abandoned: its answer, when it
+ * comes, is dropped). NULL is accepted and does nothing.
+ *
+ * # Safety
+ * `op` must be NULL or an operation from rs2p_chord_get_start not freed yet, that no other
+ * thread is using.
+ */
+void rs2p_chord_get_free(struct rs2p_chord_get_op *op);
+
+/**
+ * Sets the node's callback for keys added to or deleted from the network's key set (keys
+ * announced by other nodes; this node's own writes are not reported), replacing any previous
+ * one (whose `userdata_free` then runs, once no call of it is in progress). `cb` NULL removes
+ * it. Changes before the first callback is set are not reported. Mesh events go to
+ * rs2p_mesh_set_callback on rs2p_chord_mesh's handle.
+ *
+ * The callback runs on the node's dispatcher thread, one change at a time, in order. It may
+ * call any rs2p function, rs2p_chord_close included (not rs2p_chord_free); a blocking
+ * rs2p_chord_get in it holds up later events until it ends. `ev` and the key it points to
+ * are valid only during the call.
+ *
+ * With a non-NULL `cb`, rs2p takes charge of `userdata`: `userdata_free` (may be NULL) runs
+ * exactly once with it — when the callback is replaced or removed, at rs2p_chord_close or
+ * rs2p_chord_free, or at once if this call fails — never while a call of `cb` is in
+ * progress; it may run on any thread. With `cb` NULL, `userdata` and `userdata_free` are
+ * ignored. Errors: RS2P_ERR_NULL_ARGUMENT (`chord`), RS2P_ERR_CLOSED.
+ *
+ * # Safety
+ * `chord` must be a live chord node; `cb` and `userdata_free` valid functions or NULL;
+ * `userdata` usable from other threads as the callback needs.
+ */
+rs2p_status rs2p_chord_set_callback(struct rs2p_chord *chord, rs2p_chord_event_cb cb, void *userdata, rs2p_userdata_free userdata_free);
 
 #ifdef __cplusplus
 }  // extern "C"

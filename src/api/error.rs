@@ -32,6 +32,9 @@ pub enum Error {
         owner: String,
         since: i64,
     },
+    /// A chord read got answers from all five positions and no value holds three of them
+    /// (writes raced, or nodes disagree after churn). Read again, or write the key anew.
+    NoMajority { key: String },
 }
 
 /// Result of a [`crate::api`] call.
@@ -65,6 +68,10 @@ impl fmt::Display for Error {
                 "key {key:?} is leased by node {owner} (written at {since}); only that node may \
                  change it until the lease lapses at {}, or use a table without leasing",
                 since.saturating_add(crate::proto::sync::LEASE_SECONDS)
+            ),
+            Error::NoMajority { key } => write!(
+                f,
+                "key {key:?} has no agreed value: no three of its five positions hold the same                  value; read again later or write the key anew"
             ),
         }
     }

@@ -83,15 +83,15 @@ pub(crate) struct NodeInner {
 impl MeshNode {
     /// Binds the listener, derives the node ID and starts the I/O and dispatcher threads.
     pub fn new(config: MeshNodeConfig) -> Result<MeshNode> {
-        MeshNode::start(config, |_| (NoopHandler, None))
+        MeshNode::start(config, |_, _| (NoopHandler, None))
     }
 
     /// [`MeshNode::new`] with a protocol layered on the mesh: `layer` gets the node's event
-    /// pipe (to wake the dispatcher) and returns the handler the I/O thread runs and a hook
+    /// pipe (to wake the dispatcher) and its ID, and returns the handler the I/O thread runs and a hook
     /// the dispatcher calls before each batch of mesh events.
     pub(crate) fn start<H: MeshHandler + 'static>(
         config: MeshNodeConfig,
-        layer: impl FnOnce(&Arc<EventPipe>) -> (H, Option<DispatchHook>),
+        layer: impl FnOnce(&Arc<EventPipe>, &str) -> (H, Option<DispatchHook>),
     ) -> Result<MeshNode> {
         check_config(&config)?;
         let listener = bind(&config.bind_host, config.port)?;
@@ -113,7 +113,7 @@ impl MeshNode {
         mesh_config.handshake_timeout_s = config.handshake_timeout_s;
         let shared = Arc::new(Shared::new());
         let pipe = Arc::new(EventPipe::new(config.dispatch_capacity));
-        let (handler, hook) = layer(&pipe);
+        let (handler, hook) = layer(&pipe, &id);
         let queue = Arc::new(RecvQueue::new(config.recv_queue_capacity));
         // Filled once the node exists; messages carry it so that `reply` reaches the node.
         let node_slot: Arc<OnceLock<Weak<NodeInner>>> = Arc::new(OnceLock::new());

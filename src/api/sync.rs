@@ -49,7 +49,7 @@ impl SyncTable {
         });
         let mut node_config = config.node;
         node_config.subnet = protocol_subnet(&node_config.subnet, config.leasing);
-        let node = MeshNode::start(node_config, |pipe| {
+        let node = MeshNode::start(node_config, |pipe, _| {
             let pipe = pipe.clone();
             inner.shared.set_notify(move || pipe.wake());
             let hook_inner = inner.clone();

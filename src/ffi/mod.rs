@@ -48,3 +48,15 @@ pub mod sync_table;
 
 #[allow(non_camel_case_types)] // C names: rs2p_*
 pub mod sync_events;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod chord;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod chord_table;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod chord_get;
+
+#[allow(non_camel_case_types)] // C names: rs2p_*
+pub mod chord_events;

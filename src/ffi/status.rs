@@ -76,7 +76,9 @@ pub const RS2P_ERR_INVALID_MSGPACK_ARGUMENT: rs2p_status = 38;
 pub const RS2P_ERR_LEASED: rs2p_status = 39;
 /// The sync table has no such key.
 pub const RS2P_ERR_NOT_FOUND: rs2p_status = 40;
-// Numbers 41 to 59 are reserved for the sync and chord objects; 6-9 and 24-29 are free for
+/// A chord read found no value held by three of the key's five positions.
+pub const RS2P_ERR_NO_MAJORITY: rs2p_status = 41;
+// Numbers 42 to 59 are reserved for the sync and chord objects; 6-9 and 24-29 are free for
 // later codec and argument errors.
 
 /// The status code for a wire-layer error. One code per `WireError` variant.
@@ -111,6 +113,7 @@ pub fn status_of_api_error(error: &crate::api::Error) -> rs2p_status {
         Error::UnknownPeer { .. } => RS2P_ERR_UNKNOWN_PEER,
         Error::InvalidArgument(_) => RS2P_ERR_INVALID_ARGUMENT,
         Error::Leased { .. } => RS2P_ERR_LEASED,
+        Error::NoMajority { .. } => RS2P_ERR_NO_MAJORITY,
         Error::Unsupported(_) => RS2P_ERR_UNSUPPORTED,
     }
 }
@@ -157,6 +160,7 @@ pub fn describe(status: rs2p_status) -> &'static CStr {
         RS2P_ERR_INVALID_MSGPACK_ARGUMENT => c"msgpack argument does not decode to an array",
         RS2P_ERR_LEASED => c"another node holds the key's lease; the write was refused",
         RS2P_ERR_NOT_FOUND => c"no such key",
+        RS2P_ERR_NO_MAJORITY => c"no value is held by a majority of the key's positions",
         _ => c"unknown rs2p status code",
     }
 }
@@ -224,6 +228,7 @@ mod tests {
                 },
                 39,
             ),
+            (Error::NoMajority { key: "k".into() }, 41),
         ];
         for (error, number) in cases {
             assert_eq!(status_of_api_error(&error), number, "{error:?}");
@@ -238,11 +243,11 @@ mod tests {
     #[test]
     fn every_known_status_has_its_own_description() {
         let unknown = describe(9999);
-        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).chain(30..=40).collect();
+        let known: Vec<rs2p_status> = (0..=5).chain(10..=23).chain(30..=41).collect();
         let texts: std::collections::HashSet<&CStr> = known.iter().map(|&s| describe(s)).collect();
         assert_eq!(texts.len(), known.len(), "two codes share a description");
         assert!(!texts.contains(unknown));
-        for reserved in (6..=9).chain(24..=29).chain(41..=59) {
+        for reserved in (6..=9).chain(24..=29).chain(42..=59) {
             assert_eq!(
                 describe(reserved),
                 unknown,

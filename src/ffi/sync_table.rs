@@ -329,6 +329,13 @@ pub struct rs2p_key_list {
     keys: Vec<Vec<u8>>,
 }
 
+impl rs2p_key_list {
+    /// A list of `keys`, for the other tables' `*_keys` functions (rs2p_chord_keys).
+    pub(crate) fn from_keys(keys: Vec<Vec<u8>>) -> rs2p_key_list {
+        rs2p_key_list { keys }
+    }
+}
+
 /// Writes a snapshot of the table's keys to `*out`; free it with rs2p_key_list_free.
 /// Errors: RS2P_ERR_NULL_ARGUMENT, RS2P_ERR_CLOSED.
 ///

@@ -17,18 +17,21 @@
 //! Not here: sockets, clocks, threads (the driver), the C API. Module map: `ring.rs`
 //! (distance, positions), `routing.rs` (responsibility, wanted links), `table.rs` (local
 //! entries), `lookups.rs` (forwarded retrieves, majority reads), `handler.rs` (the rules),
-//! `node.rs` (the node and its commands).
+//! `node.rs` (the node and its commands, sans-IO), `service.rs` (the handler of a running node:
+//! queued user commands, replies to reads, state API threads read without waiting).
 
 mod handler;
 mod lookups;
 mod node;
 pub mod ring;
 pub mod routing;
+mod service;
 mod table;
 
 pub use handler::{ChordHandler, PeerState};
 pub use lookups::{GetId, GetOutcome, FORWARD_TTL_MS, MAX_FORWARDED, NIL_GRACE_MS};
 pub use node::ChordNode;
+pub use service::{ChordCommand, ChordService, ChordShared, ChordSnapshot, GetReply, KeyChange};
 
 pub use crate::proto::mesh::ConnId;
 use crate::proto::mesh::Millis;
