@@ -1,19 +1,34 @@
 //! `rs2p-sim`: runs the simulator's studies and prints Markdown tables, writing SVG charts and
 //! the same tables under `--out`. Not a test: it measures, it asserts nothing.
 //!
-//! Usage: `rs2p-sim [--out DIR] [--seed N] [--nodes 100,1000,10000] [--study mesh]`
+//! Usage: `rs2p-sim [--out DIR] [--seed N] [--nodes 100,1000,10000] [--sync-nodes 100]
+//! [--chord-nodes 100,1000] [--study mesh,sync,chord]`
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rs2p::sim::report;
+use rs2p::sim::scenario::chord::hop_study;
+use rs2p::sim::scenario::chord_net::{
+    chord_hops_chart, chord_net_study, chord_net_table, ChordStudyConfig,
+};
 use rs2p::sim::scenario::mesh::{study, StudyConfig, StudyResult};
+use rs2p::sim::scenario::sync::{sync_chart, sync_study, sync_table, SyncStudyConfig};
 
 struct Args {
     out: PathBuf,
     seed: u64,
     nodes: Vec<u32>,
-    study: String,
+    sync_nodes: u32,
+    chord_nodes: Vec<u32>,
+    studies: Vec<String>,
+}
+
+fn node_list(flag: &str, v: &str) -> Result<Vec<u32>, String> {
+    v.split(',')
+        .map(|n| n.trim().replace('_', "").parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("{flag} wants a comma-separated list, got {v:?}"))
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -21,7 +36,9 @@ fn parse_args() -> Result<Args, String> {
         out: PathBuf::from("build/sim"),
         seed: 1,
         nodes: vec![100, 1_000, 10_000],
-        study: "mesh".into(),
+        sync_nodes: 100,
+        chord_nodes: vec![100, 1_000],
+        studies: vec!["mesh".into(), "sync".into(), "chord".into()],
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -34,27 +51,30 @@ fn parse_args() -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("--seed wants an unsigned integer, got {v:?}"))?;
             }
-            "--nodes" => {
+            "--nodes" => args.nodes = node_list("--nodes", &value()?)?,
+            "--chord-nodes" => args.chord_nodes = node_list("--chord-nodes", &value()?)?,
+            "--sync-nodes" => {
                 let v = value()?;
-                args.nodes = v
-                    .split(',')
-                    .map(|n| n.trim().replace('_', "").parse::<u32>())
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| format!("--nodes wants a comma-separated list, got {v:?}"))?;
+                args.sync_nodes = v
+                    .parse()
+                    .map_err(|_| format!("--sync-nodes wants a number, got {v:?}"))?;
             }
-            "--study" => args.study = value()?,
+            "--study" => args.studies = value()?.split(',').map(str::to_string).collect(),
             "-h" | "--help" => return Err(
-                "usage: rs2p-sim [--out DIR] [--seed N] [--nodes 100,1000,10000] [--study mesh]"
+                "usage: rs2p-sim [--out DIR] [--seed N] [--nodes 100,1000,10000] [--sync-nodes 100] \
+                 [--chord-nodes 100,1000] [--study mesh,sync,chord]"
                     .into(),
             ),
             other => return Err(format!("unknown argument {other:?}; try --help")),
         }
     }
-    // Extension point: "sync" and "chord" studies go here once those cores exist.
-    if args.study != "mesh" {
+    if let Some(bad) = args
+        .studies
+        .iter()
+        .find(|s| !["mesh", "sync", "chord"].contains(&s.as_str()))
+    {
         return Err(format!(
-            "unknown study {:?}: only \"mesh\" exists so far",
-            args.study
+            "unknown study {bad:?}: pick from mesh, sync, chord"
         ));
     }
     Ok(args)
@@ -71,6 +91,78 @@ fn run(args: &Args) -> Result<(), String> {
         "seed: {}  (rerun with --seed {} for the same run)",
         args.seed, args.seed
     );
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    let header = format!("command: {}\nseed: {}\n", command.join(" "), args.seed);
+    if args.studies.iter().any(|s| s == "mesh") {
+        run_mesh(args, &header)?;
+    }
+    if args.studies.iter().any(|s| s == "sync") {
+        run_sync(args, &header)?;
+    }
+    if args.studies.iter().any(|s| s == "chord") {
+        run_chord(args, &header)?;
+    }
+    println!("\ncharts and tables written under {}", args.out.display());
+    Ok(())
+}
+
+fn run_sync(args: &Args, header: &str) -> Result<(), String> {
+    let mut results = Vec::new();
+    for redial in [false, true] {
+        let mut cfg = SyncStudyConfig::new(args.sync_nodes, args.seed);
+        cfg.redial_after_heal = redial;
+        eprintln!("sync study: {} nodes, redial {redial} ...", cfg.nodes);
+        let r = sync_study(&cfg);
+        eprintln!(
+            "  done in {:.1} s wall, trace hash {:016x}",
+            r.wall_ms as f64 / 1000.0,
+            r.trace_hash
+        );
+        results.push(r);
+    }
+    let table = format!(
+        "## Sync: keys converged after a partition heals\n\n{}",
+        sync_table(&results)
+    );
+    println!("\n{table}");
+    write(args.out.join("sync.md"), &format!("{header}\n{table}"))?;
+    write(
+        args.out.join("sync-heal.svg"),
+        &sync_chart(&results).render(),
+    )
+}
+
+fn run_chord(args: &Args, header: &str) -> Result<(), String> {
+    let mut results = Vec::new();
+    for &n in &args.chord_nodes {
+        let cfg = ChordStudyConfig::new(n, args.seed);
+        eprintln!("chord study: {n} storing nodes ...");
+        let r = chord_net_study(&cfg);
+        eprintln!(
+            "  done in {:.1} s wall, trace hash {:016x}",
+            r.wall_ms as f64 / 1000.0,
+            r.trace_hash
+        );
+        results.push(r);
+    }
+    let model: Vec<_> = [100usize, 1_000, 10_000]
+        .iter()
+        .map(|&n| hop_study(n, 2_000, args.seed))
+        .collect();
+    let table = format!(
+        "## Chord: hops per lookup and keys readable after a crash\n\n{}",
+        chord_net_table(&results, &model)
+    );
+    println!("\n{table}");
+    write(args.out.join("chord.md"), &format!("{header}\n{table}"))?;
+    write(
+        args.out.join("chord-hops.svg"),
+        &chord_hops_chart(&results, &model).render(),
+    )
+}
+
+fn run_mesh(args: &Args, header: &str) -> Result<(), String> {
     let mut results: Vec<StudyResult> = Vec::new();
     for &n in &args.nodes {
         let cfg = StudyConfig::new(n, args.seed);
@@ -108,14 +200,10 @@ fn run(args: &Args) -> Result<(), String> {
         );
     }
 
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    let header = format!(
-        "command: {}\nseed: {}\n{settings}\n",
-        command.join(" "),
-        args.seed
-    );
-    write(args.out.join("mesh.md"), &format!("{header}\n{tables}"))?;
+    write(
+        args.out.join("mesh.md"),
+        &format!("{header}{settings}\n\n{tables}"),
+    )?;
     for r in &results {
         let name = format!("mesh-delivery-{}.svg", r.config.nodes);
         write(args.out.join(name), &report::delivery_chart(r).render())?;
@@ -130,7 +218,6 @@ fn run(args: &Args) -> Result<(), String> {
             &report::frames_chart(&results).render(),
         )?;
     }
-    println!("\ncharts and tables written under {}", args.out.display());
     Ok(())
 }
 

@@ -6,8 +6,8 @@
 //!
 //! Layout: [`rng`] (seeded PRNG), [`network`] (latency, loss, bandwidth settings),
 //! [`queue`] (the `(time, seq)` event heap), [`world`] (the engine: nodes, links, crashes,
-//! partitions), [`scenario`] (measurements built on the engine: the mesh broadcast study;
-//! sync and chord studies go next to it), [`report`] (tables), [`svg`] (charts), [`memory`]
+//! partitions), [`scenario`] (measurements built on the engine: the mesh broadcast study,
+//! the sync partition-heal study, the chord studies), [`report`] (tables), [`svg`] (charts), [`memory`]
 //! (RSS). What it does not model: CPU time (handling a frame takes zero virtual time), packet
 //! level TCP (connections are reliable FIFO byte streams; loss becomes retransmission delay),
 //! the OS (no socket buffers, no back-pressure beyond link bandwidth). See docs/simulator.md.
@@ -24,4 +24,4 @@ pub mod world;
 
 pub use network::{Latency, NetworkConfig};
 pub use queue::SimTime;
-pub use world::{HostIdx, NetCounters, NodeEvent, NodeIdx, Sim, SimNode};
+pub use world::{CapturedFrame, HostIdx, NetCounters, NodeEvent, NodeIdx, Sim, SimNode};

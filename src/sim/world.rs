@@ -17,7 +17,8 @@ use super::network::NetworkConfig;
 use super::queue::{EventQueue, SimTime};
 use super::rng::Rng;
 use super::trace::TraceHash;
-use crate::proto::mesh::{ConnId, DropReason, Event, Mesh, Millis, Output};
+use crate::proto::chord::ChordNode;
+use crate::proto::mesh::{ConnId, DropReason, Event, Mesh, MeshHandler, Millis, Output};
 
 /// One node incarnation (index into the simulator's node table; never reused).
 pub type NodeIdx = u32;
@@ -26,7 +27,7 @@ pub type HostIdx = u32;
 type LinkId = u32;
 
 /// What the simulator needs from a protocol instance: the driver-facing half of the mesh
-/// contract. [`Mesh`] implements it; so can a future sync or chord core.
+/// contract. [`Mesh`] implements it with any handler (plain, sync), and so does [`ChordNode`].
 pub trait SimNode {
     fn on_accepted(&mut self, remote: (String, u16), now_ms: Millis) -> ConnId;
     fn on_connected(&mut self, conn: ConnId, now_ms: Millis);
@@ -36,7 +37,7 @@ pub trait SimNode {
     fn poll_output(&mut self) -> Option<Output>;
 }
 
-impl SimNode for Mesh {
+impl<H: MeshHandler> SimNode for Mesh<H> {
     fn on_accepted(&mut self, remote: (String, u16), now_ms: Millis) -> ConnId {
         Mesh::on_accepted(self, remote, now_ms)
     }
@@ -57,12 +58,44 @@ impl SimNode for Mesh {
     }
 }
 
+impl SimNode for ChordNode {
+    fn on_accepted(&mut self, remote: (String, u16), now_ms: Millis) -> ConnId {
+        ChordNode::on_accepted(self, remote, now_ms)
+    }
+    fn on_connected(&mut self, conn: ConnId, now_ms: Millis) {
+        ChordNode::on_connected(self, conn, now_ms)
+    }
+    fn on_data(&mut self, conn: ConnId, data: &[u8], now_ms: Millis) {
+        ChordNode::on_data(self, conn, data, now_ms)
+    }
+    fn on_closed(&mut self, conn: ConnId, reason: DropReason, now_ms: Millis) {
+        ChordNode::on_closed(self, conn, reason, now_ms)
+    }
+    fn on_tick(&mut self, now_ms: Millis) {
+        ChordNode::on_tick(self, now_ms)
+    }
+    fn poll_output(&mut self) -> Option<Output> {
+        ChordNode::poll_output(self)
+    }
+}
+
 /// An [`Event`] a node emitted, with when and where.
 #[derive(Debug)]
 pub struct NodeEvent {
     pub time: SimTime,
     pub node: NodeIdx,
     pub event: Event,
+}
+
+/// A frame some node wrote while [`Sim::capture_frames`] was on.
+#[derive(Clone, Debug)]
+pub struct CapturedFrame {
+    pub time: SimTime,
+    pub from: NodeIdx,
+    /// The far end of the connection, if the simulator still knew it.
+    pub to: Option<NodeIdx>,
+    /// The whole frame (length prefix included).
+    pub frame: Vec<u8>,
 }
 
 /// Whole-network counters kept by the simulator itself (the nodes keep their own).
@@ -159,6 +192,10 @@ pub struct Sim<N> {
     links: Vec<Link>,
     trace: TraceHash,
     events: Vec<NodeEvent>,
+    /// Keep the core's events (`take_events`)? Studies that never read them turn this off.
+    keep_events: bool,
+    /// Frames written while capturing.
+    captured: Option<Vec<CapturedFrame>>,
     counters: NetCounters,
 }
 
@@ -181,6 +218,8 @@ impl<N: SimNode> Sim<N> {
             links: Vec::new(),
             trace: TraceHash::default(),
             events: Vec::new(),
+            keep_events: true,
+            captured: None,
             counters: NetCounters::default(),
         }
     }
@@ -221,6 +260,28 @@ impl<N: SimNode> Sim<N> {
     /// The simulator's own RNG, for scenarios (so one seed drives everything).
     pub fn rng(&mut self) -> &mut Rng {
         &mut self.rng
+    }
+
+    /// Keep the nodes' events for [`Sim::take_events`] (the default) or drop them at once.
+    pub fn keep_events(&mut self, keep: bool) {
+        self.keep_events = keep;
+        if !keep {
+            self.events.clear();
+        }
+    }
+
+    /// Starts (or restarts, emptying) a copy of every frame written from now on, for a study
+    /// that wants to see what travelled (e.g. which requests were forwarded).
+    pub fn capture_frames(&mut self, on: bool) {
+        self.captured = on.then(Vec::new);
+    }
+
+    /// Frames written since capturing started or since the last call.
+    pub fn take_captured(&mut self) -> Vec<CapturedFrame> {
+        self.captured
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// Events emitted since the last call.
@@ -624,11 +685,12 @@ impl<N: SimNode> Sim<N> {
                 Output::Dial { conn, host, port } => self.dial(idx, conn, host, port),
                 Output::Transmit { conn, frame, .. } => self.transmit(idx, conn, frame),
                 Output::Close { conn, .. } => self.close(idx, conn),
-                Output::Event(event) => self.events.push(NodeEvent {
+                Output::Event(event) if self.keep_events => self.events.push(NodeEvent {
                     time: self.now,
                     node: idx,
                     event,
                 }),
+                Output::Event(_) => {}
             }
         }
     }
@@ -669,6 +731,20 @@ impl<N: SimNode> Sim<N> {
     }
 
     fn transmit(&mut self, idx: NodeIdx, conn: ConnId, frame: Vec<u8>) {
+        if self.captured.is_some() {
+            let to = self.nodes[idx as usize].conns.get(&conn).map(|&l| {
+                let link = &self.links[l as usize];
+                link.node[usize::from(link.node[0] == idx)]
+            });
+            if let Some(captured) = self.captured.as_mut() {
+                captured.push(CapturedFrame {
+                    time: self.now,
+                    from: idx,
+                    to,
+                    frame: frame.clone(),
+                });
+            }
+        }
         self.counters.frames += 1;
         self.counters.bytes += frame.len() as u64;
         let Some(&l) = self.nodes[idx as usize].conns.get(&conn) else {

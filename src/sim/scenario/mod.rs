@@ -1,13 +1,15 @@
 //! Measurements built on the engine. Each study sets up a world of production cores, runs it
 //! and returns plain numbers for [`super::report`] and [`super::svg`].
 //!
-//! Extension point: a sync-table or chord study goes in its own file here (`sync.rs`,
-//! `chord.rs`), implements [`super::SimNode`] for its core if that core is not a `Mesh`, and
-//! reuses [`mesh::MeshWorld`]'s pattern (hosts named by [`host_addr`], one seed for
-//! everything). The binary `rs2p-sim` picks studies by name (`--study mesh`).
+//! Studies: `mesh` (one broadcast, loss, crash), `sync` (a partition heals), `chord` (the
+//! routing-table model) and `chord_net` (chord at message level: hops, reads, a crash). Each
+//! world follows [`mesh::MeshWorld`]'s pattern (hosts named by [`host_addr`], one seed for
+//! everything). The binary `rs2p-sim` picks studies by name (`--study mesh,sync,chord`).
 
 pub mod chord;
+pub mod chord_net;
 pub mod mesh;
+pub mod sync;
 
 /// The virtual address of host `i`: `10.x.y.z:4444`, unique for up to 2^24 hosts.
 pub fn host_addr(i: u32) -> (String, u16) {
