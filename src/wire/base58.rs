@@ -190,15 +190,31 @@ mod tests {
         for len in 0..=70usize {
             for seed in 0..4u8 {
                 let be: Vec<u8> = (0..len)
-                    .map(|i| (i as u8).wrapping_mul(89).wrapping_add(seed.wrapping_mul(41)) ^ 0x5a)
+                    .map(|i| {
+                        (i as u8)
+                            .wrapping_mul(89)
+                            .wrapping_add(seed.wrapping_mul(41))
+                            ^ 0x5a
+                    })
                     .collect();
                 let text = encode(&be);
                 assert_eq!(text, reference_encode(&be), "len {len} seed {seed}");
-                assert_eq!(decode(text.as_bytes()).unwrap(), strip_leading_zeros(&be), "len {len}");
+                assert_eq!(
+                    decode(text.as_bytes()).unwrap(),
+                    strip_leading_zeros(&be),
+                    "len {len}"
+                );
             }
             let ones = vec![0xffu8; len];
-            assert_eq!(encode(&ones), reference_encode(&ones), "all ones, len {len}");
-            assert_eq!(decode(encode(&ones).as_bytes()).unwrap(), strip_leading_zeros(&ones));
+            assert_eq!(
+                encode(&ones),
+                reference_encode(&ones),
+                "all ones, len {len}"
+            );
+            assert_eq!(
+                decode(encode(&ones).as_bytes()).unwrap(),
+                strip_leading_zeros(&ones)
+            );
         }
     }
 
