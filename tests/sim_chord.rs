@@ -2,11 +2,8 @@
 //! reach here (200 storing nodes, a few dozen links each): every key written reads back with
 //! its value from any node, every position is held by two nodes (the responsible one and its
 //! ring predecessor), every node is linked to its true ring neighbours once settled, and
-//! after 10 % of the storing nodes crash every key still reads back with its value.
-//!
-//! One property does not hold on the chord core as merged at 07c9e71 and is kept as an
-//! ignored test naming why: every survivor links its new ring neighbours after a crash
-//! (`ring_links_are_restored_after_a_crash`).
+//! after 10 % of the storing nodes crash every key still reads back with its value and every
+//! survivor links its new ring neighbours.
 
 use rs2p::sim::scenario::chord_net::{chord_net_study, ChordStudyConfig, ChordStudyResult};
 
@@ -43,16 +40,10 @@ fn two_hundred_storing_nodes_read_back_every_key_before_and_after_a_crash() {
     );
 }
 
-/// Fails on the chord core at 07c9e71: `known` (src/proto/chord/handler.rs) keeps crashed
-/// peers — `on_disconnected` removes the peer from `peers` only — and `plan_dials` computes
-/// the wanted ring and finger links over `known`, so a node whose ring successor or
-/// predecessor crashed keeps wanting (and every 30 s redialling) the dead node and never
-/// links its new neighbour unless that one is also a finger target. With these settings
-/// (seed 1) 4.4 % of the survivors lack a true ring link after the crash, and 180 s later
-/// still do. Requests for positions near them can end at a node that does not hold the
-/// entry. Run with `cargo test --release --test sim_chord -- --ignored`.
+/// A crashed peer leaves the node's list of ring candidates (it stayed there until the
+/// chord core's `on_disconnected` forgot it too), so a node whose ring neighbour crashed
+/// plans and makes the link to its new neighbour.
 #[test]
-#[ignore = "chord core: crashed peers stay in `known`, so new ring neighbours are not linked"]
 fn ring_links_are_restored_after_a_crash() {
     let r = two_hundred_nodes();
     assert_eq!(

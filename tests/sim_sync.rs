@@ -6,7 +6,7 @@
 //! redialled, the handshake dumps carry each side's keys across, no node ever holds a value
 //! that was not written, a key written on both sides is never overwritten by the other
 //! side's dump (a dump entry is ignored while a value is held), and a seed fixes the
-//! measurements (not yet: see `a_seed_fixes_the_measurements`).
+//! measurements.
 
 use rs2p::sim::scenario::sync::{sync_study, SyncStudyConfig, SyncStudyResult};
 
@@ -69,13 +69,9 @@ fn redialled_connections_carry_both_sides_keys_across() {
     assert_eq!(b.conflicts_agreed, 0.0);
 }
 
-/// Same seed, same run: does not hold on the sync core at 294b4b1. Its table is a `HashMap`
-/// with a per-process random hasher (src/proto/sync/table.rs), so a handshake dump's entries
-/// leave in a different order each run; entries differ in size, so arrival times shift by
-/// a millisecond here and there, and with them the order of later events. (It fails in about
-/// half the runs: 6 of 10 here.)
+/// Same seed, same run. (The sync table was a `HashMap` with a per-process random hasher
+/// until it became a `BTreeMap`; its dumps then left in a different order each run.)
 #[test]
-#[ignore = "sync core: the table's HashMap order makes dumps differ from run to run"]
 fn a_seed_fixes_the_measurements() {
     let (a, b) = (run(true, 7), run(true, 7));
     assert_eq!(a.samples, b.samples);

@@ -71,7 +71,8 @@ impl fmt::Display for Error {
             ),
             Error::NoMajority { key } => write!(
                 f,
-                "key {key:?} has no agreed value: no three of its five positions hold the same                  value; read again later or write the key anew"
+                "key {key:?} has no agreed value: no three of its five positions hold the same \
+                 value; read again later or write the key anew"
             ),
         }
     }

@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 /// Least time between two dials of the same wanted peer.
 const REDIAL_MS: Millis = 30_000;
 
+/// A wanted peer not linked this long after we dialled it counts as unreachable.
+const DIAL_GRACE_MS: Millis = 5_000;
+
 /// Most positions watched for late answers to repair.
 const MAX_LATE_REPAIRS: usize = 4096;
 
@@ -768,6 +771,24 @@ impl ChordHandler {
         if !self.storing || self.known.is_empty() {
             return;
         }
+        // A wanted peer dialled a while ago and still not linked is unreachable (it may have
+        // died before we linked it): forget it, so that the next node takes its place in
+        // the ring. A peer list that names it again brings it back, to be dialled again once
+        // REDIAL_MS has passed.
+        let unreachable: Vec<RingPos> = self
+            .known
+            .iter()
+            .filter(|(_, (id, _))| {
+                !self.peers.contains_key(id)
+                    && self.dialled_at.get(id).is_some_and(|&t| {
+                        (DIAL_GRACE_MS..REDIAL_MS).contains(&now_ms.saturating_sub(t))
+                    })
+            })
+            .map(|(pos, _)| *pos)
+            .collect();
+        for pos in unreachable {
+            self.known.remove(&pos);
+        }
         let known: Vec<RingPos> = self.known.keys().copied().collect();
         for pos in routing::wanted_links(&self.my_pos, &known) {
             let Some((id, addr)) = self.known.get(&pos) else {
@@ -966,6 +987,9 @@ impl MeshHandler for ChordHandler {
         let Some(state) = self.peers.remove(peer) else {
             return;
         };
+        // A vanished peer is no ring or finger candidate until a peer list names it again
+        // (else the ring link to its successor would never be planned).
+        self.known.remove(&state.pos);
         self.forwarded.forget_link(state.conn);
         if state.storing {
             self.recover_from_loss(state.pos, was_pred);
