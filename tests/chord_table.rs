@@ -347,11 +347,54 @@ fn a_read_repairs_positions_that_disagree() {
     net.inject(holder, other, &store_nil);
     assert_eq!(net.nodes[holder].chord().stored(1, &pos), None, "damaged");
     assert_eq!(net.get(other, b"r").1, found("good"));
+    // A repair waits a tick or two (a delete racing the read could still arrive).
+    assert_eq!(net.nodes[holder].chord().stored(1, &pos), None, "not yet");
+    let later = net.now + 2_000;
+    net.tick_to(later);
+    let later = net.now + 2_000;
+    net.tick_to(later);
     assert!(net.nodes[other].chord().stats().read_repairs >= 1);
     assert_eq!(
         net.nodes[holder].chord().stored(1, &pos),
         Some(&bin("good")),
         "repaired"
+    );
+}
+
+#[test]
+fn a_read_does_not_repair_a_key_deleted_meanwhile() {
+    let mut net = storing_net(5);
+    net.set(0, b"gone", bin("old"));
+    let pos = key_positions(b"gone")[1].clone();
+    let holder = net
+        .responsible(&pos.ring())
+        .expect("a storing node holds it");
+    let reader = (holder + 1) % 5;
+    // The reader finds a majority for the old value while one position already has the
+    // delete, then the delete's notify arrives before the repair would go out.
+    let store_nil = [
+        Value::UInt(sub::STORE.into()),
+        Value::Bin(b"sha224".to_vec()),
+        pos.to_wire(),
+        Value::Nil,
+    ];
+    net.inject(holder, reader, &store_nil);
+    assert_eq!(net.get(reader, b"gone").1, found("old"));
+    let notify_delete = [
+        Value::UInt(sub::NOTIFY.into()),
+        Value::Bin(b"gone".to_vec()),
+        Value::Bin(b"del".to_vec()),
+    ];
+    net.inject(reader, holder, &notify_delete);
+    for _ in 0..3 {
+        let later = net.now + 2_000;
+        net.tick_to(later);
+    }
+    assert_eq!(net.nodes[reader].chord().stats().read_repairs, 0);
+    assert_eq!(
+        net.nodes[holder].chord().stored(1, &pos),
+        None,
+        "the delete stands"
     );
 }
 

@@ -21,8 +21,31 @@ const REDIAL_MS: Millis = 30_000;
 /// A wanted peer not linked this long after we dialled it counts as unreachable.
 const DIAL_GRACE_MS: Millis = 5_000;
 
-/// Most positions watched for late answers to repair.
+/// Most positions watched for late answers to repair (and most repairs waiting to be sent).
 const MAX_LATE_REPAIRS: usize = 4096;
+
+/// How long a decided repair waits before it is sent (then only if the key is still known):
+/// long enough for the `notify` of a delete that raced the read to arrive.
+const REPAIR_DELAY_MS: Millis = 500;
+
+/// A position whose answer had not come when its read found a majority.
+#[derive(Debug)]
+struct LateRepair {
+    key: Vec<u8>,
+    agreed: Value,
+    until_ms: Millis,
+}
+
+/// A read repair decided, waiting to be sent.
+#[derive(Debug)]
+struct PendingRepair {
+    key: Vec<u8>,
+    method: usize,
+    pos: Position,
+    value: Value,
+    /// Set on the first tick after the decision.
+    due_ms: Option<Millis>,
+}
 
 /// A message waiting to be sent (payload: sub-flag first).
 #[derive(Debug)]
@@ -66,7 +89,10 @@ pub struct ChordHandler {
     next_get: GetId,
     /// Positions of reads that found their majority before these positions answered: a
     /// late answer that differs is repaired. (method, position) → (agreed value, until).
-    late_repairs: BTreeMap<(usize, Position), (Value, Millis)>,
+    late_repairs: BTreeMap<(usize, Position), LateRepair>,
+    /// Repairs decided and not yet sent: they wait a tick or two, and go out only if the key
+    /// is still in our key list then (a delete racing the read would otherwise be undone).
+    pending_repairs: Vec<PendingRepair>,
     pub(super) outbox: Vec<Outgoing>,
     events: VecDeque<ChordEvent>,
     /// Storing nodes we know of (from links and [`ChordHandler::learn_peer`]): position →
@@ -94,6 +120,7 @@ impl ChordHandler {
             gets_by_position: BTreeMap::new(),
             next_get: 1,
             late_repairs: BTreeMap::new(),
+            pending_repairs: Vec::new(),
             outbox: Vec::new(),
             events: VecDeque::new(),
             known: BTreeMap::new(),
@@ -286,6 +313,7 @@ impl ChordHandler {
         self.gets.insert(
             id,
             Get {
+                key: key.to_vec(),
                 positions,
                 answers,
                 deadline_ms: now_ms.saturating_add(timeout_ms),
@@ -595,10 +623,9 @@ impl ChordHandler {
         for conn in done {
             self.forwarded.remove(method, &pos, conn);
         }
-        if let Some((agreed, _)) = self.late_repairs.remove(&(method, pos.clone())) {
-            if *value != agreed {
-                self.stats.read_repairs += 1;
-                self.route_store(method, &pos, agreed, None);
+        if let Some(late) = self.late_repairs.remove(&(method, pos.clone())) {
+            if *value != late.agreed {
+                self.schedule_repair(late.key, method, pos.clone(), late.agreed);
             }
         }
         // Our own reads: a nil is provisional, a value is not replaced by a later nil.
@@ -632,17 +659,54 @@ impl ChordHandler {
                 if answer.is_none() && self.late_repairs.len() < MAX_LATE_REPAIRS {
                     self.late_repairs.insert(
                         (method, get.positions[method].clone()),
-                        (agreed.clone(), get.deadline_ms),
+                        LateRepair {
+                            key: get.key.clone(),
+                            agreed: agreed.clone(),
+                            until_ms: get.deadline_ms,
+                        },
                     );
                 }
                 if matches!(answer, Some(v) if v != agreed) {
-                    self.stats.read_repairs += 1;
                     let pos = get.positions[method].clone();
-                    self.route_store(method, &pos, agreed.clone(), None);
+                    self.schedule_repair(get.key.clone(), method, pos, agreed.clone());
                 }
             }
         }
         self.events.push_back(ChordEvent::GetDone { id, outcome });
+    }
+
+    fn schedule_repair(&mut self, key: Vec<u8>, method: usize, pos: Position, value: Value) {
+        if self.pending_repairs.len() < MAX_LATE_REPAIRS {
+            self.pending_repairs.push(PendingRepair {
+                key,
+                method,
+                pos,
+                value,
+                due_ms: None,
+            });
+        }
+    }
+
+    /// Sends the repairs whose wait is over, for keys still in the key list.
+    fn send_due_repairs(&mut self, now_ms: Millis) {
+        let mut due = Vec::new();
+        self.pending_repairs.retain_mut(|r| match r.due_ms {
+            None => {
+                r.due_ms = Some(now_ms.saturating_add(REPAIR_DELAY_MS));
+                true
+            }
+            Some(at) if at <= now_ms => {
+                due.push((r.key.clone(), r.method, r.pos.clone(), r.value.clone()));
+                false
+            }
+            Some(_) => true,
+        });
+        for (key, method, pos, value) in due {
+            if self.keys.contains(&key) {
+                self.stats.read_repairs += 1;
+                self.route_store(method, &pos, value, None);
+            }
+        }
     }
 
     fn remove_get(&mut self, id: GetId) -> Option<Get> {
@@ -661,7 +725,8 @@ impl ChordHandler {
 
     fn expire(&mut self, now_ms: Millis) {
         self.forwarded.expire(now_ms);
-        self.late_repairs.retain(|_, (_, until)| *until > now_ms);
+        self.late_repairs.retain(|_, late| late.until_ms > now_ms);
+        self.send_due_repairs(now_ms);
         let mut ended = Vec::new();
         let mut reask = Vec::new();
         for (id, get) in self.gets.iter_mut() {

@@ -79,6 +79,7 @@ pub type GetId = u64;
 /// One majority read: five positions and what each answered so far.
 #[derive(Debug)]
 pub struct Get {
+    pub key: Vec<u8>,
     pub positions: [Position; 5],
     /// `None`: no answer yet; `Some(Nil)`: a (provisional) nil.
     pub answers: [Option<Value>; 5],
