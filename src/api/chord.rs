@@ -241,6 +241,19 @@ impl PendingGet {
         }
     }
 
+    /// Waits until the read ends, or until `until` if that comes first (`None`: not ended
+    /// yet; call again). Waiting past the read's own timeout gives `Err(Error::Timeout)`.
+    pub fn wait_until(&self, until: Instant) -> Option<Result<Option<Value>>> {
+        let stop = until.min(self.deadline);
+        let left = stop.saturating_duration_since(Instant::now());
+        match self.answer.recv_timeout(left) {
+            Ok(outcome) => Some(self.result(outcome)),
+            Err(RecvTimeoutError::Timeout) if stop >= self.deadline => Some(Err(Error::Timeout)),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => Some(Err(Error::Closed)),
+        }
+    }
+
     /// The result if the read has ended, without waiting.
     pub fn try_result(&self) -> Option<Result<Option<Value>>> {
         match self.answer.try_recv() {

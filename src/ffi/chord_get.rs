@@ -3,24 +3,16 @@
 //! until the operation is freed, so a too-small buffer costs no second read. Not here: the
 //! blocking reads ([`super::chord_table`]) or how reads travel (`crate::proto::chord`).
 //!
-//! A wait shorter than what is left of the read's own timeout looks at the read with short
-//! pauses (at most [`MAX_PAUSE`]), because `crate::api::PendingGet` offers only "look now" and
-//! "wait until the read's deadline"; a wait that reaches the deadline blocks without polling.
+//! Waiting blocks on the read's answer (`crate::api::PendingGet::wait_until`), never polls.
 
 use super::boundary::{run, run_value, Out};
 use super::chord::{rs2p_chord, run_on_chord};
 use super::chord_table::{key_arg, read_result, ReadOut};
 use super::error::{Failure, FfiResult};
-use super::mesh::closed;
 use super::status::{rs2p_status, RS2P_ERR_PANIC, RS2P_ERR_WOULD_BLOCK};
 use crate::api::{ChordTable, Error, PendingGet};
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};
-
-/// The longest pause between two looks at a read during a bounded wait.
-const MAX_PAUSE: Duration = Duration::from_millis(2);
-/// The first pause (pauses double up to [`MAX_PAUSE`]).
-const FIRST_PAUSE: Duration = Duration::from_micros(50);
 
 /// One chord read in flight or ended (opaque; start with rs2p_chord_get_start, free with
 /// rs2p_chord_get_free). Owned by the caller; it stays valid after its node is freed.
@@ -33,13 +25,9 @@ pub struct rs2p_chord_get_op {
 enum ReadState {
     Pending {
         read: PendingGet,
-        /// No earlier than the read's own deadline.
-        deadline: Instant,
     },
     /// The value's msgpack, or why the read ended without one.
     Ended(FfiResult<Vec<u8>>),
-    /// Moved out for a blocking wait (never seen outside `wait_for_end`).
-    Waiting,
 }
 
 /// Starts a majority read of the key (timeout `timeout_ms`; 0: the node's default) and returns
@@ -66,10 +54,8 @@ pub unsafe extern "C" fn rs2p_chord_get_start(
             chord.check_open()?;
             let timeout = chord.read_timeout(timeout_ms);
             let read = chord.table.get_async(key, timeout)?;
-            // Taken after the read started, so it is never before the read's own deadline.
-            let deadline = Instant::now() + timeout;
             op.set(Box::into_raw(Box::new(rs2p_chord_get_op {
-                state: Mutex::new(ReadState::Pending { read, deadline }),
+                state: Mutex::new(ReadState::Pending { read }),
                 table: chord.table.clone(),
             })));
             Ok(())
@@ -135,38 +121,24 @@ impl rs2p_chord_get_op {
     fn wait_for_end(&self, until: Instant) -> FfiResult<FfiResult<Vec<u8>>> {
         let left = until.saturating_duration_since(Instant::now());
         let mut state = self.state.try_lock_for(left).ok_or_else(not_ended)?;
-        let mut pause = FIRST_PAUSE;
-        while let ReadState::Pending { read, deadline } = &*state {
-            if let Some(result) = read.try_result() {
-                *state = ReadState::Ended(self.ended(read.key(), result));
-                break;
+        if let ReadState::Pending { read } = &*state {
+            let result = if self.table.is_closed() {
+                Some(Err(Error::Closed))
+            } else {
+                read.wait_until(until)
+            };
+            match result {
+                Some(result) => {
+                    let key = read.key().to_vec();
+                    *state = ReadState::Ended(self.ended(&key, result));
+                }
+                None => return Err(not_ended()),
             }
-            if self.table.is_closed() {
-                *state = ReadState::Ended(Err(closed()));
-                break;
-            }
-            let now = Instant::now();
-            if now >= until {
-                return Err(not_ended());
-            }
-            if until >= *deadline {
-                // The caller waits at least as long as the read may last: block on it.
-                let ReadState::Pending { read, .. } =
-                    std::mem::replace(&mut *state, ReadState::Waiting)
-                else {
-                    break;
-                };
-                let key = read.key().to_vec();
-                *state = ReadState::Ended(self.ended(&key, read.wait()));
-                break;
-            }
-            std::thread::sleep(pause.min(until - now));
-            pause = (pause * 2).min(MAX_PAUSE);
         }
         match &*state {
             ReadState::Ended(result) => Ok(result.clone()),
             // Unreachable by construction; reported rather than panicking across the ABI.
-            ReadState::Pending { .. } | ReadState::Waiting => Err(Failure::new(
+            ReadState::Pending { .. } => Err(Failure::new(
                 RS2P_ERR_PANIC,
                 "internal error: the read operation lost its state; this is a bug in rs2p",
             )),
