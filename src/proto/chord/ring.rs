@@ -48,20 +48,28 @@ impl RingPos {
     }
 }
 
-/// `(b - a) mod 2^384`: how far clockwise `b` lies from `a`.
+/// `(b - a) mod 2^384`: how far clockwise `b` lies from `a`. Six 64-bit limbs with borrow
+/// (routing computes this for every candidate of every hop).
 pub fn distance(a: &RingPos, b: &RingPos) -> RingPos {
     let mut out = [0u8; RING_BYTES];
-    let mut borrow = 0i16;
-    for i in (0..RING_BYTES).rev() {
-        let mut v = i16::from(b.0[i]) - i16::from(a.0[i]) - borrow;
-        borrow = 0;
-        if v < 0 {
-            v += 256;
-            borrow = 1;
-        }
-        out[i] = v as u8;
+    let mut borrow = false;
+    for limb in (0..RING_BYTES / 8).rev() {
+        let range = limb * 8..limb * 8 + 8;
+        let x = u64::from_be_bytes(limb_bytes(&b.0, limb));
+        let y = u64::from_be_bytes(limb_bytes(&a.0, limb));
+        let (d1, o1) = x.overflowing_sub(y);
+        let (d2, o2) = d1.overflowing_sub(u64::from(borrow));
+        borrow = o1 || o2;
+        out[range].copy_from_slice(&d2.to_be_bytes());
     }
     RingPos(out)
+}
+
+/// The `index`-th 8-byte limb of a ring position, most significant first.
+fn limb_bytes(bytes: &[u8; RING_BYTES], index: usize) -> [u8; 8] {
+    let mut limb = [0u8; 8];
+    limb.copy_from_slice(&bytes[index * 8..index * 8 + 8]);
+    limb
 }
 
 /// A stored position: the full integer (the sha512 one has 512 bits) as minimal big-endian
