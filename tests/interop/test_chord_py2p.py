@@ -187,8 +187,17 @@ def test_pair_rs2p_dials_py2p_keys_both_ways(py2p_node, rs2p_chord):
         wait_rs(rs, b"py " + key, value)
     # Both hold a share of the ring.
     assert rs.chord_stats["stored"] > 0
-    # rs2p heard of py2p's keys (notify), and py2p announced each once.
+    # rs2p heard of py2p's keys (notify).
     h.wait_until(lambda: {b"py " + k for k in VALUES} <= set(rs.keys()), WAIT, "rs2p to list py2p's keys")
+
+    # rs2p's deltas merge into maps wherever they are held, py2p's positions included.
+    assert rs.apply_delta(b"rs delta map", {"a": 1}).get(timeout=WAIT) == {"a": 1}
+    wait_py(py, b"rs delta map", {"a": 1})
+    py.call("chord_set", key=B("py delta map"), value={"x": 1})
+    wait_rs(rs, b"py delta map", {"x": 1})
+    rs.apply_delta(b"py delta map", {"y": [2]})
+    wait_py(py, b"py delta map", {"x": 1, "y": [2]})
+    wait_rs(rs, b"py delta map", {"x": 1, "y": [2]})
     assert_nominal(py)
 
 
