@@ -94,16 +94,27 @@ $(BUILD_DIR)/test_sync_c: tests/c/test_sync.c include/rs2p.h build
 $(BUILD_DIR)/test_sync_cpp: tests/c/test_sync.c include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
 
+$(BUILD_DIR)/test_chord_c: tests/c/test_chord.c include/rs2p.h build
+	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
+
+$(BUILD_DIR)/test_chord_cpp: tests/c/test_chord.c include/rs2p.h build
+	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
+
+# The chord C tests (extra prerequisites of test-c; run at the end of each language's list).
+test-c: $(BUILD_DIR)/test_chord_c $(BUILD_DIR)/test_chord_cpp
+
 test-c: $(BUILD_DIR)/test_codec_c $(BUILD_DIR)/test_codec_cpp $(BUILD_DIR)/test_mesh_c $(BUILD_DIR)/test_mesh_cpp \
         $(BUILD_DIR)/test_sync_c $(BUILD_DIR)/test_sync_cpp
 	@echo "== C tests (C11)"
 	$(BUILD_DIR)/test_codec_c
 	$(BUILD_DIR)/test_mesh_c
 	$(BUILD_DIR)/test_sync_c
+	$(BUILD_DIR)/test_chord_c
 	@echo "== C tests (C++17)"
 	$(BUILD_DIR)/test_codec_cpp
 	$(BUILD_DIR)/test_mesh_cpp
 	$(BUILD_DIR)/test_sync_cpp
+	$(BUILD_DIR)/test_chord_cpp
 
 test-install: build
 	scripts/test-install.sh

@@ -4,24 +4,15 @@
 //! of the issue (8 storing nodes, 2,000 keys, one storing node killed without unjoining:
 //! every key still reads correctly).
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{ChordTable, ChordTableConfig, Error, KeyChange, Value};
 use rs2p::proto::chord::ring::RingPos;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Polls `cond` until it holds or the deadline passes; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
 
 fn node() -> ChordTable {
     ChordTableConfig::new()
@@ -47,11 +38,19 @@ fn network(n: usize) -> Vec<ChordTable> {
     }
     let mut ring: Vec<(RingPos, String)> = nodes
         .iter()
-        .map(|t| (RingPos::of_node(t.id().as_bytes()).expect("a node ID"), t.id().to_string()))
+        .map(|t| {
+            (
+                RingPos::of_node(t.id().as_bytes()).expect("a node ID"),
+                t.id().to_string(),
+            )
+        })
         .collect();
     ring.sort();
     for (i, (_, id)) in ring.iter().enumerate() {
-        let t = nodes.iter().find(|t| t.id() == id).expect("a node of the ring");
+        let t = nodes
+            .iter()
+            .find(|t| t.id() == id)
+            .expect("a node of the ring");
         let pred = &ring[(i + n - 1) % n].1;
         let succ = &ring[(i + 1) % n].1;
         let settled = || {
@@ -60,7 +59,7 @@ fn network(n: usize) -> Vec<ChordTable> {
             linked(pred) && linked(succ) && t.chord_stats().storing_peers == peers.len()
         };
         assert!(
-            wait_until(settled),
+            wait_until(DEADLINE, settled),
             "node {id} did not link to its ring neighbours {pred} and {succ} (links: {:?})",
             t.peers().iter().map(|p| p.id.clone()).collect::<Vec<_>>()
         );
@@ -95,7 +94,10 @@ fn one_node_sets_reads_deletes_and_merges() {
 
     assert!(t.delete("greeting").expect("delete"));
     assert_eq!(t.get("greeting").expect("read"), None);
-    assert!(!t.delete("greeting").expect("second delete"), "already gone");
+    assert!(
+        !t.delete("greeting").expect("second delete"),
+        "already gone"
+    );
     assert!(!t.contains_key("greeting"));
 }
 
@@ -108,6 +110,10 @@ fn keys_written_anywhere_read_everywhere_and_events_announce_them() {
     });
     for (i, t) in nodes.iter().enumerate() {
         t.set(format!("key{i}"), i as u64).expect("set");
+        assert_eq!(
+            t.get(format!("key{i}")).expect("read"),
+            Some(Value::from(i as u64))
+        );
     }
     for t in &nodes {
         for i in 0..nodes.len() {
@@ -128,10 +134,21 @@ fn keys_written_anywhere_read_everywhere_and_events_announce_them() {
         }
     }
     added.sort();
-    assert_eq!(added, vec![b"key0".to_vec(), b"key1".to_vec(), b"key2".to_vec()]);
-    assert!(wait_until(|| nodes[0].len() == 4), "node 0 knows {:?}", nodes[0].keys());
+    assert_eq!(
+        added,
+        vec![b"key0".to_vec(), b"key1".to_vec(), b"key2".to_vec()]
+    );
+    assert!(
+        wait_until(DEADLINE, || nodes[0].len() == 4),
+        "node 0 knows {:?}",
+        nodes[0].keys()
+    );
 
+    // A node reads its own writes: its stores reach each position before its reads do.
+    // The others read once the deleting node has seen the delete everywhere (reading
+    // earlier races the delete, and may even repair the old value back).
     assert!(nodes[1].delete("key0").expect("delete"));
+    assert_eq!(nodes[1].get("key0").expect("read"), None);
     for t in &nodes {
         assert_eq!(t.get("key0").expect("read"), None, "node {}", t.id());
     }
@@ -142,6 +159,18 @@ fn many_reads_in_flight_from_several_threads_all_answer() {
     let nodes = network(3);
     for k in 0..200u64 {
         nodes[0].set(format!("k{k}"), k).expect("set");
+    }
+    // The writer reads its own writes first; after that every position a reader asks holds
+    // the value (reads that race a write from another node may end before it arrives).
+    let own: Vec<_> = (0..200u64)
+        .map(|k| {
+            nodes[0]
+                .get_async(format!("k{k}"), DEADLINE)
+                .expect("start a read")
+        })
+        .collect();
+    for (k, read) in own.into_iter().enumerate() {
+        assert_eq!(read.wait().expect("read"), Some(Value::from(k as u64)));
     }
     std::thread::scope(|scope| {
         for t in &nodes {
@@ -177,12 +206,26 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
             .set(format!("churn{k}"), k)
             .expect("set");
     }
-    // Every write has been applied once every key reads back from some node.
-    let reads: Vec<_> = (0..keys)
-        .map(|k| nodes[0].get_async(format!("churn{k}"), DEADLINE).expect("read"))
-        .collect();
-    for (k, read) in reads.into_iter().enumerate() {
-        assert_eq!(read.wait().expect("read before the kill"), Some(Value::from(k as u64)));
+    // Each writer reads its own writes back: then every key is stored at a majority of its
+    // positions (a node's stores reach each position before its reads do).
+    for (i, writer) in nodes.iter().enumerate() {
+        let reads: Vec<_> = (0..keys)
+            .filter(|k| k % 8 == i as u64)
+            .map(|k| {
+                (
+                    k,
+                    writer
+                        .get_async(format!("churn{k}"), DEADLINE)
+                        .expect("read"),
+                )
+            })
+            .collect();
+        for (k, read) in reads {
+            assert_eq!(
+                read.wait().expect("read before the kill"),
+                Some(Value::from(k))
+            );
+        }
     }
     let victim = nodes.remove(3);
     let victim_id = victim.id().to_string();
@@ -190,7 +233,7 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
     drop(victim);
     for t in &nodes {
         assert!(
-            wait_until(|| t.peers().iter().all(|p| p.id != victim_id)),
+            wait_until(DEADLINE, || t.peers().iter().all(|p| p.id != victim_id)),
             "node {} still lists the dead node",
             t.id()
         );
@@ -199,7 +242,14 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
     for (i, reader) in nodes.iter().enumerate() {
         let reads: Vec<_> = (0..keys)
             .filter(|k| k % 7 == i as u64)
-            .map(|k| (k, reader.get_async(format!("churn{k}"), DEADLINE).expect("read")))
+            .map(|k| {
+                (
+                    k,
+                    reader
+                        .get_async(format!("churn{k}"), DEADLINE)
+                        .expect("read"),
+                )
+            })
             .collect();
         for (k, read) in reads {
             match read.wait() {
@@ -214,4 +264,108 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
         wrong.len(),
         &wrong[..wrong.len().min(5)]
     );
+}
+
+#[test]
+fn nodes_that_connect_before_joining_still_agree() {
+    // The reference collapses in this order; ours must not.
+    let nodes: Vec<ChordTable> = (0..4).map(|_| node()).collect();
+    for other in &nodes[1..] {
+        other
+            .connect("127.0.0.1", nodes[0].local_port())
+            .expect("dial the first node");
+    }
+    for t in &nodes {
+        assert!(
+            wait_until(DEADLINE, || !t.peers().is_empty()),
+            "node {} got no link",
+            t.id()
+        );
+    }
+    for t in &nodes {
+        t.join().expect("join");
+    }
+    for t in &nodes {
+        let links = || t.peers().len();
+        assert!(
+            wait_until(DEADLINE, || links() > 0
+                && t.chord_stats().storing_peers == links()),
+            "node {} never learnt that its links store",
+            t.id()
+        );
+    }
+    for (i, t) in nodes.iter().enumerate() {
+        t.set(format!("late{i}"), i as u64).expect("set");
+        assert_eq!(
+            t.get(format!("late{i}")).expect("read"),
+            Some(Value::from(i as u64))
+        );
+    }
+    for t in &nodes {
+        for i in 0..nodes.len() {
+            assert_eq!(
+                t.get(format!("late{i}")).expect("read"),
+                Some(Value::from(i as u64)),
+                "node {} reading late{i}",
+                t.id()
+            );
+        }
+    }
+}
+
+#[test]
+fn a_node_that_unjoins_hands_its_entries_on() {
+    let nodes = network(4);
+    for k in 0..300u64 {
+        nodes[(k % 4) as usize]
+            .set(format!("u{k}"), k)
+            .expect("set");
+    }
+    for (i, writer) in nodes.iter().enumerate() {
+        for k in (0..300u64).filter(|k| k % 4 == i as u64) {
+            assert_eq!(
+                writer.get(format!("u{k}")).expect("read"),
+                Some(Value::from(k))
+            );
+        }
+    }
+    let leaver = &nodes[2];
+    let held_before = leaver.chord_stats().stored;
+    assert!(
+        held_before > 0,
+        "the leaving node held nothing: the test proves nothing"
+    );
+    leaver.unjoin().expect("unjoin");
+    assert!(!leaver.is_joined());
+    assert!(
+        wait_until(DEADLINE, || leaver.chord_stats().stored == 0),
+        "the leaving node still holds {} entries",
+        leaver.chord_stats().stored
+    );
+    for t in [&nodes[0], &nodes[1], &nodes[3]] {
+        assert!(
+            wait_until(DEADLINE, || t.chord_stats().storing_peers == 2),
+            "node {} still counts the leaver as storing",
+            t.id()
+        );
+    }
+    // Reads from every node, the leecher included, still find every key.
+    for (i, reader) in nodes.iter().enumerate() {
+        let reads: Vec<_> = (0..300u64)
+            .filter(|k| k % 4 == i as u64)
+            .map(|k| {
+                (
+                    k,
+                    reader.get_async(format!("u{k}"), DEADLINE).expect("read"),
+                )
+            })
+            .collect();
+        for (k, read) in reads {
+            assert_eq!(
+                read.wait().expect("read after unjoin"),
+                Some(Value::from(k)),
+                "u{k}"
+            );
+        }
+    }
 }

@@ -375,3 +375,42 @@ fn every_key_stays_readable_after_one_of_eight_storing_nodes_crashes() {
         );
     }
 }
+
+/// The churn case at message level: links come from peer lists and the nodes' own
+/// ring and finger dials (not a full mesh), 2,000 keys written from every node, then one
+/// storing node vanishes: every key still reads its value from every survivor's side.
+#[test]
+fn two_thousand_keys_stay_readable_after_a_crash_in_a_peer_list_network() {
+    let mut net = Net::new(8);
+    net.join_all();
+    for i in 1..8 {
+        net.connect(i, 0);
+    }
+    for second in 1..6 {
+        let now = net.now + 1000 * second;
+        net.tick_to(now);
+    }
+    for k in 0..2000u64 {
+        net.set(
+            (k % 8) as usize,
+            format!("churn{k}").as_bytes(),
+            Value::from(k),
+        );
+    }
+    net.crash(3);
+    let survivors = [0, 1, 2, 4, 5, 6, 7];
+    let mut wrong = Vec::new();
+    for k in 0..2000u64 {
+        let reader = survivors[(k % 7) as usize];
+        let outcome = net.get(reader, format!("churn{k}").as_bytes()).1;
+        if outcome != Some(GetOutcome::Found(Value::from(k))) {
+            wrong.push((k, outcome));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} keys read wrong: {:?}",
+        wrong.len(),
+        &wrong[..wrong.len().min(5)]
+    );
+}

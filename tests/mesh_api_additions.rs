@@ -2,24 +2,16 @@
 //! and whispers, consuming callbacks, dialling in the background, the pending-handshake count
 //! and the handshake-timeout setting.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{MeshNode, MeshNodeConfig, NodeEvent, SendMode, Value};
 use rs2p::wire::flags;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
 
 fn node() -> MeshNode {
     MeshNodeConfig::new()
@@ -33,9 +25,8 @@ fn link(a: &MeshNode, b: &MeshNode) {
     a.connect_in_background("127.0.0.1", b.local_port())
         .expect("dial starts");
     assert!(
-        wait_until(
-            || a.peers().iter().any(|p| p.id == b.id()) && b.peers().iter().any(|p| p.id == a.id())
-        ),
+        wait_until(DEADLINE, || a.peers().iter().any(|p| p.id == b.id())
+            && b.peers().iter().any(|p| p.id == a.id())),
         "handshake did not complete"
     );
 }

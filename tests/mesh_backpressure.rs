@@ -2,6 +2,9 @@
 //! others keep working; a full receive queue sheds and counts; a 10x overload loses nothing
 //! silently.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{DropReason, MeshNode, MeshNodeConfig, Value};
 use rs2p::proto::mesh::RS2P_MARKER;
 use rs2p::wire::{flags, frame, ids};
@@ -11,21 +14,9 @@ use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// Polls `cond` until it holds or the deadline passes; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
-
 fn link(a: &MeshNode, b: &MeshNode) {
     a.connect("127.0.0.1", b.local_port()).expect("dial");
-    assert!(wait_until(|| !a.peers().is_empty() && !b.peers().is_empty()));
+    assert!(wait_until(DEADLINE, || !a.peers().is_empty() && !b.peers().is_empty()));
 }
 
 /// Connects a raw socket to `node` and sends a valid handshake; the socket never reads.
@@ -65,7 +56,10 @@ fn a_peer_that_stops_reading_is_dropped_as_slow_while_others_keep_working() {
     let b = MeshNodeConfig::new().max_outgoing(0).build().expect("b");
     link(&a, &b);
     let (_silent, silent_id) = silent_peer(&a);
-    assert!(wait_until(|| a.peers().iter().any(|p| p.id == silent_id)));
+    assert!(wait_until(DEADLINE, || a
+        .peers()
+        .iter()
+        .any(|p| p.id == silent_id)));
 
     let drain = {
         let b = b.clone();
@@ -99,7 +93,10 @@ fn a_peer_that_stops_reading_is_dropped_as_slow_while_others_keep_working() {
             "write buffers grew to {buffered}"
         );
     }
-    assert!(wait_until(|| !a.peers().iter().any(|p| p.id == silent_id)));
+    assert!(wait_until(DEADLINE, || !a
+        .peers()
+        .iter()
+        .any(|p| p.id == silent_id)));
     a.send([b"marker".as_slice()]).expect("marker");
     let received = drain.join().expect("drain thread");
     assert_eq!(
@@ -122,7 +119,7 @@ fn a_full_receive_queue_sheds_the_newest_and_counts_them() {
     for i in 0..300u64 {
         a.send([i]).expect("send");
     }
-    assert!(wait_until(|| {
+    assert!(wait_until(DEADLINE, || {
         let s = b.stats();
         s.recv_queue_len as u64 + s.recv_queue_shed + s.dispatch_shed == 300
     }));
@@ -169,7 +166,7 @@ fn a_tenfold_overload_keeps_memory_bounded_and_accounts_for_every_message() {
     }
     assert!(sent > 0);
     assert!(
-        wait_until(|| {
+        wait_until(DEADLINE, || {
             let s = b.stats();
             assert!(s.recv_queue_len <= CAPACITY);
             s.recv_queue_len as u64 + s.mesh.dropped[DropReason::QueueFull as usize] == sent
@@ -198,7 +195,10 @@ fn sends_push_back_on_a_stalled_peer_until_it_is_dropped_as_slow() {
         .build()
         .expect("a");
     let (_silent, silent_id) = silent_peer(&a);
-    assert!(wait_until(|| a.peers().iter().any(|p| p.id == silent_id)));
+    assert!(wait_until(DEADLINE, || a
+        .peers()
+        .iter()
+        .any(|p| p.id == silent_id)));
     let payload = vec![3u8; 1024];
     let mut seq = 0u64;
     let mut pushed_back = false;
@@ -223,7 +223,7 @@ fn sends_push_back_on_a_stalled_peer_until_it_is_dropped_as_slow() {
         assert!(a.stats().write_buffered < 64 << 20);
     }
     assert!(pushed_back, "sends were pushed back while the peer stalled");
-    assert!(wait_until(|| a.peers().is_empty()));
+    assert!(wait_until(DEADLINE, || a.peers().is_empty()));
     a.send([b"free again".as_slice()])
         .expect("no pressure once the peer is gone");
 }

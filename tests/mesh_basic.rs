@@ -1,23 +1,14 @@
 //! Real-socket tests of the mesh API on 127.0.0.1: connecting, broadcasting, relaying,
 //! whispering, replying to a non-neighbour, callbacks, and configuration errors.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{Error, MeshNode, MeshNodeConfig, NodeEvent, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-/// Polls `cond` until it holds or the deadline passes; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
 
 /// A node on a free port of 127.0.0.1 that dials nobody on its own.
 fn node() -> MeshNode {
@@ -31,9 +22,8 @@ fn node() -> MeshNode {
 fn link(a: &MeshNode, b: &MeshNode) {
     a.connect("127.0.0.1", b.local_port()).expect("dial");
     assert!(
-        wait_until(
-            || a.peers().iter().any(|p| p.id == b.id()) && b.peers().iter().any(|p| p.id == a.id())
-        ),
+        wait_until(DEADLINE, || a.peers().iter().any(|p| p.id == b.id())
+            && b.peers().iter().any(|p| p.id == a.id())),
         "handshake between {} and {} did not complete",
         a.id(),
         b.id()
@@ -79,7 +69,7 @@ fn a_line_of_three_relays_broadcasts() {
     assert_eq!(at_c.packets, vec![bin("hop"), bin("two")]);
     assert_eq!(at_c.sender, a.id());
     assert_eq!(recv(&b).packets, at_c.packets);
-    assert!(wait_until(|| b.stats().mesh.relayed >= 1));
+    assert!(wait_until(DEADLINE, || b.stats().mesh.relayed >= 1));
     assert!(
         !a.peers().iter().any(|p| p.id == c.id()),
         "a and c are not neighbours"
@@ -164,7 +154,10 @@ fn callbacks_run_on_the_dispatcher_and_may_send_and_close() {
     a.send([b"stop".as_slice()]).expect("stop");
     assert_eq!(seen_rx.recv_timeout(DEADLINE).expect("closed").1, "closed");
     assert!(b.is_closed());
-    assert!(wait_until(|| a.peers().is_empty()), "a sees b go away");
+    assert!(
+        wait_until(DEADLINE, || a.peers().is_empty()),
+        "a sees b go away"
+    );
 }
 
 #[test]
@@ -182,7 +175,7 @@ fn callbacks_see_events_in_order_and_recv_finds_the_message() {
     for i in 0..50u64 {
         a.send([i]).expect("send");
     }
-    assert!(wait_until(|| got.lock().len() == 50));
+    assert!(wait_until(DEADLINE, || got.lock().len() == 50));
     for (i, (packets, queued)) in got.lock().iter().enumerate() {
         assert_eq!(packets, &vec![Value::UInt(i as u64)]);
         assert_eq!(queued.as_ref(), Some(packets));

@@ -2,26 +2,18 @@
 //! still reaches the peer, and a peer that never reads cannot hold close() up beyond its
 //! bound.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{MeshNode, MeshNodeConfig, Value};
 use rs2p::proto::mesh::RS2P_MARKER;
 use rs2p::wire::{flags, frame, ids};
 use std::collections::HashSet;
 use std::io::Write;
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
-
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    cond()
-}
 
 fn node() -> MeshNode {
     MeshNodeConfig::new().max_outgoing(0).build().expect("node")
@@ -36,7 +28,7 @@ fn a_message_sent_just_before_close_reaches_the_peer() {
         sender
             .connect("127.0.0.1", receiver.local_port())
             .expect("dial");
-        assert!(wait_until(|| sender.peers().len() == 1));
+        assert!(wait_until(DEADLINE, || sender.peers().len() == 1));
         sender
             .send([Value::UInt(i), Value::Bin(vec![9u8; 100_000])])
             .expect("send");
@@ -68,7 +60,7 @@ fn close_is_bounded_when_a_peer_never_reads() {
         .build()
         .expect("node");
     let (silent, silent_id) = silent_peer(&node);
-    assert!(wait_until(|| node
+    assert!(wait_until(DEADLINE, || node
         .peers()
         .iter()
         .any(|p| p.id == silent_id)));
@@ -77,7 +69,7 @@ fn close_is_bounded_when_a_peer_never_reads() {
         node.send([Value::UInt(i), Value::Bin(vec![1u8; 256 << 10])])
             .expect("send");
     }
-    assert!(wait_until(|| node.stats().write_buffered > 0));
+    assert!(wait_until(DEADLINE, || node.stats().write_buffered > 0));
     // Returns (after its flush bound) although the peer never takes the queued bytes.
     node.close();
     assert!(node.is_closed());

@@ -2,21 +2,15 @@
 //! receive queue (no callback registered) or through the dispatcher (after one is), including
 //! across the moment a callback is registered while messages stream in.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{MeshNode, MeshNodeConfig, Value};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    cond()
-}
+const WAIT_LIMIT: Duration = Duration::from_secs(30);
 
 fn node() -> MeshNode {
     MeshNodeConfig::new().max_outgoing(0).build().expect("node")
@@ -28,7 +22,7 @@ fn order_is_kept_across_registering_a_callback_mid_stream() {
     let a = node();
     let b = node();
     a.connect("127.0.0.1", b.local_port()).expect("dial");
-    assert!(wait_until(|| a.peers().len() == 1 && b.peers().len() == 1));
+    assert!(wait_until(WAIT_LIMIT, || a.peers().len() == 1 && b.peers().len() == 1));
     let (registered_tx, registered_rx) = std::sync::mpsc::channel::<()>();
     let sender = {
         let a = a.clone();
@@ -48,7 +42,7 @@ fn order_is_kept_across_registering_a_callback_mid_stream() {
         })
     };
     assert!(
-        wait_until(|| b.stats().recv_queue_len > 0),
+        wait_until(WAIT_LIMIT, || b.stats().recv_queue_len > 0),
         "the stream started"
     );
     let seen_by_callback = Arc::new(AtomicU64::new(0));
@@ -67,7 +61,8 @@ fn order_is_kept_across_registering_a_callback_mid_stream() {
     }
     sender.join().expect("sender");
     assert!(
-        wait_until(|| seen_by_callback.load(Ordering::Relaxed) >= HALF),
+        wait_until(WAIT_LIMIT, || seen_by_callback.load(Ordering::Relaxed)
+            >= HALF),
         "the callback saw every message sent after it was registered"
     );
     assert_eq!(b.stats().recv_queue_shed, 0);

@@ -3,13 +3,16 @@
 //! wait), and a last link that never reads again still ends as a slow peer instead of freezing
 //! B. The slow link is a TCP proxy between B and C whose B→C direction can be held shut.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{DropReason, MeshNode, MeshNodeConfig, SendMode, Value};
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(60);
 const B_SOFT: usize = 64 << 10;
@@ -18,18 +21,6 @@ const A_SOFT: usize = 256 << 10;
 /// 4,000 messages of 4 KiB: far more than the kernel buffers plus B's hard limit hold.
 const MESSAGES: u64 = 4_000;
 const PACKET: usize = 4096;
-
-/// Polls `cond` until it holds or the deadline passes; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        thread::sleep(Duration::from_millis(2));
-    }
-    cond()
-}
 
 /// A gate the proxy's B→C copy waits at; open at first.
 #[derive(Default)]
@@ -147,7 +138,9 @@ fn line(b_stall: Duration) -> Line {
     a.connect("127.0.0.1", b.local_port()).expect("a-b");
     b.connect("127.0.0.1", proxy_port).expect("b-proxy-c");
     assert!(
-        wait_until(|| a.peers().len() == 1 && b.peers().len() == 2 && c.peers().len() == 1),
+        wait_until(DEADLINE, || a.peers().len() == 1
+            && b.peers().len() == 2
+            && c.peers().len() == 1),
         "the line did not connect"
     );
     Line { a, b, c, gate }
@@ -183,7 +176,7 @@ fn a_burst_through_a_relay_with_a_slow_last_link_arrives_whole() {
     // Hold C's link shut until the burst has been pushed back to A (the fix) or B gave up on
     // C (the defect), then let it read.
     assert!(
-        wait_until(|| {
+        wait_until(DEADLINE, || {
             let held_back =
                 a.stats().write_buffered > A_SOFT as u64 && b.stats().write_buffered > 0;
             held_back || slow_peer_drops(&b) > 0 || sender.is_finished()
@@ -222,14 +215,14 @@ fn a_last_link_that_never_reads_again_still_ends_as_a_slow_peer() {
     gate.set_shut(true);
     let sender = burst(&a);
     assert!(
-        wait_until(|| slow_peer_drops(&b) == 1),
+        wait_until(DEADLINE, || slow_peer_drops(&b) == 1),
         "B never dropped the stalled link; B {:?}",
         b.stats()
     );
     // B reads from A again: the whole burst is taken.
     let sent = sender.join().expect("sender thread");
     assert_eq!(sent, MESSAGES, "every send was taken once B dropped C");
-    assert!(wait_until(|| b.peers().len() == 1));
+    assert!(wait_until(DEADLINE, || b.peers().len() == 1));
     gate.set_shut(false);
     for node in [&a, &b, &c] {
         node.close();
@@ -242,14 +235,15 @@ fn a_node_joining_while_a_link_is_congested_gets_in() {
     gate.set_shut(true);
     let sender = burst(&a);
     assert!(
-        wait_until(|| a.stats().write_buffered > A_SOFT as u64 && b.stats().write_buffered > 0),
+        wait_until(DEADLINE, || a.stats().write_buffered > A_SOFT as u64
+            && b.stats().write_buffered > 0),
         "the burst was not pushed back to A"
     );
     // B now reads neither A nor (without the handshake rule) anyone new.
     let d = MeshNodeConfig::new().max_outgoing(0).build().expect("d");
     d.connect("127.0.0.1", b.local_port()).expect("d-b");
     assert!(
-        wait_until(|| b.peers().len() == 3),
+        wait_until(DEADLINE, || b.peers().len() == 3),
         "B never read the joining node's handshake"
     );
     gate.set_shut(false);

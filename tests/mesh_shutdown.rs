@@ -2,8 +2,11 @@
 //! threads and file descriptors as before. One test only, so no other test's threads or
 //! sockets are counted.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{MeshNode, MeshNodeConfig, NodeEvent};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn count_entries(dir: &str) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
@@ -17,17 +20,7 @@ fn fds() -> usize {
     count_entries("/proc/self/fd")
 }
 
-/// Polls `cond` for up to 20 s; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
+const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
 fn node() -> MeshNode {
     MeshNodeConfig::new().max_outgoing(0).build().expect("node")
@@ -51,11 +44,11 @@ fn close_frees_the_port_threads_and_fds() {
     let ports = [a.local_port(), b.local_port(), c.local_port()];
     a.connect("127.0.0.1", b.local_port()).expect("a-b");
     a.connect("127.0.0.1", c.local_port()).expect("a-c");
-    assert!(wait_until(|| a.peers().len() == 2));
+    assert!(wait_until(WAIT_LIMIT, || a.peers().len() == 2));
     a.send([b"hello".as_slice()]).expect("send");
     assert!(b.recv(Duration::from_secs(20)).is_some());
     a.send([b"quit".as_slice()]).expect("send quit");
-    assert!(wait_until(|| c.is_closed()));
+    assert!(wait_until(WAIT_LIMIT, || c.is_closed()));
 
     a.close();
     a.close(); // idempotent
@@ -69,12 +62,12 @@ fn close_frees_the_port_threads_and_fds() {
             .unwrap_or_else(|e| panic!("port {port} is still taken after close: {e}"));
     }
     assert!(
-        wait_until(|| threads() == threads_before),
+        wait_until(WAIT_LIMIT, || threads() == threads_before),
         "threads: {threads_before} before, {} after",
         threads()
     );
     assert!(
-        wait_until(|| fds() == fds_before),
+        wait_until(WAIT_LIMIT, || fds() == fds_before),
         "fds: {fds_before} before, {} after",
         fds()
     );

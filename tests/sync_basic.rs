@@ -2,23 +2,14 @@
 //! the same value and metadata, a leased key refused locally and never sent, deletes and
 //! deltas crossing, a late joiner receiving the table through the handshake, change events.
 
+mod common;
+use common::wait_until;
+
 use rs2p::api::{Error, SyncEvent, SyncRefusal, SyncTable, SyncTableConfig, Value};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-/// Polls `cond` until it holds or the deadline passes; true if it held.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    cond()
-}
 
 fn table() -> SyncTable {
     SyncTableConfig::new()
@@ -37,9 +28,8 @@ fn table_without_leasing() -> SyncTable {
 fn link(a: &SyncTable, b: &SyncTable) {
     a.connect("127.0.0.1", b.local_port()).expect("dial");
     assert!(
-        wait_until(
-            || a.peers().iter().any(|p| p.id == b.id()) && b.peers().iter().any(|p| p.id == a.id())
-        ),
+        wait_until(DEADLINE, || a.peers().iter().any(|p| p.id == b.id())
+            && b.peers().iter().any(|p| p.id == a.id())),
         "handshake between {} and {} did not complete",
         a.id(),
         b.id()
@@ -48,7 +38,7 @@ fn link(a: &SyncTable, b: &SyncTable) {
 
 fn wait_for_value(t: &SyncTable, key: &str, value: &Value) {
     assert!(
-        wait_until(|| t.get(key).as_ref() == Some(value)),
+        wait_until(DEADLINE, || t.get(key).as_ref() == Some(value)),
         "node {} never got {key} = {value:?} (has {:?})",
         t.id(),
         t.get(key)
@@ -147,7 +137,10 @@ fn deletes_and_deltas_cross() {
 
     // The owner deletes (a plain write by a non-owner in the same second could lose).
     assert!(b.delete("m").expect("the owner may delete"));
-    assert!(wait_until(|| !a.contains_key("m")), "the delete crossed");
+    assert!(
+        wait_until(DEADLINE, || !a.contains_key("m")),
+        "the delete crossed"
+    );
     assert_eq!(a.metadata("m"), None);
     assert!(
         !a.delete("m").expect("no-op"),
@@ -169,11 +162,11 @@ fn a_late_joiner_receives_the_table_through_the_handshake() {
         a.set(format!("a{i}"), i).expect("free");
         b.set(format!("b{i}"), i).expect("free");
     }
-    assert!(wait_until(|| a.len() == 100 && b.len() == 100));
+    assert!(wait_until(DEADLINE, || a.len() == 100 && b.len() == 100));
     let late = table();
     link(&late, &b);
     assert!(
-        wait_until(|| late.len() == 100),
+        wait_until(DEADLINE, || late.len() == 100),
         "late joiner has {} of 100 keys",
         late.len()
     );

@@ -111,6 +111,8 @@ export class SyncError extends Rs2pError {}
 export class Leased extends SyncError {}
 /** No such key. */
 export class NotFound extends SyncError {}
+/** A chord read: all five positions of the key answered and no value is held by three (status 41). */
+export class NoMajority extends SyncError {}
 /** The exception class instance for a status code. */
 export function errorForStatus(status: number, detail: string): Rs2pError;
 
@@ -356,4 +358,101 @@ export class SyncSocket extends MeshSocket {
   addListener<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
   removeListener<E extends keyof SyncSocketEvents>(event: E, listener: (...args: SyncSocketEvents[E]) => void): this;
   emit<E extends keyof SyncSocketEvents>(event: E, ...args: SyncSocketEvents[E]): boolean;
+}
+
+/** py2p's and js2p's default chord protocol: subnet 'chord' (used as is). */
+export const defaultChordProtocol: Protocol;
+
+export interface ChordSocketOptions extends MeshSocketOptions {
+  /** Default timeout of reads, in seconds (10). */
+  getTimeout?: number;
+}
+
+export interface ChordStats {
+  storesForwarded: number;
+  retrievesForwarded: number;
+  retrievesAnswered: number;
+  badMessages: number;
+  badDeltas: number;
+  replicasSent: number;
+  readRepairs: number;
+  handedOver: number;
+  restored: number;
+  /** Entries held at this node. */
+  stored: number;
+  /** Reads this node has in flight. */
+  getsInFlight: number;
+  /** Links to storing nodes. */
+  storingPeers: number;
+}
+
+export interface ChordSocketEvents {
+  connect: [socket: ChordSocket, peerId: string];
+  disconnect: [socket: ChordSocket, peerId: string];
+  message: [socket: ChordSocket];
+  /** Another node announced a new key. */
+  add: [socket: ChordSocket, key: SyncKey];
+  /** Another node deleted a key. */
+  delete: [socket: ChordSocket, key: SyncKey];
+}
+
+/**
+ * A node of a chord network, a distributed hash table (js2p's ChordSocket): a MeshSocket whose
+ * keys live at five positions of a ring and are read by majority. It starts leeching; join()
+ * makes it store its share. Writes are sent at once; reads ask the network and return Promises
+ * (any number in flight; the event loop never blocks). Keys are strings (UTF-8) or bytes.
+ */
+export class ChordSocket extends MeshSocket {
+  /** js2p's argument order. */
+  constructor(addr?: string, port?: number, protocol?: Protocol, outAddr?: [string, number], options?: ChordSocketOptions);
+  /** Whether this node stores data (after join(), until unjoin()). */
+  readonly joined: boolean;
+  /** js2p's name: true until join(). */
+  readonly leeching: boolean;
+  /** How many keys this node knows of (see keys()). */
+  readonly size: number;
+
+  /** Start storing data (this node takes its share of the ring). */
+  join(): this;
+  /** Stop storing; what this node holds goes to the storing peers now responsible. */
+  unjoin(): this;
+  /**
+   * Resolves with the value three of the key's five positions agree on, or `fallback` when there
+   * is no such key, the positions disagree, or too few answer within `timeout` seconds (default
+   * the socket's, 10). Rejects only with Closed or for a bad argument.
+   */
+  get<T = undefined>(key: SyncKeyInput, fallback?: T, timeout?: number): Promise<unknown | T>;
+  /** Like get() but rejects with NotFound, NoMajority or Timeout. */
+  getNoFallback(key: SyncKeyInput, timeout?: number): Promise<unknown>;
+  /** js2p's name for getNoFallback. */
+  get_no_fallback(key: SyncKeyInput, timeout?: number): Promise<unknown>;
+  /** Writes value at the key's five positions and announces the key; null/undefined deletes. */
+  set(key: SyncKeyInput, value: unknown): this;
+  /** set() for each entry. */
+  update(entries: Record<string, unknown> | Map<SyncKeyInput, unknown>): this;
+  /** Deletes key everywhere; true if this node knew of it (else nothing is sent). */
+  del(key: SyncKeyInput): boolean;
+  /** Reads key (as get()) and deletes it: its value, or `fallback` when there was none. */
+  pop<T = undefined>(key: SyncKeyInput, fallback?: T, timeout?: number): Promise<unknown | T>;
+  /** Merges the fields into the map at key (absent: {}); sent at once. */
+  applyDelta(key: SyncKeyInput, delta: Record<string, unknown> | Map<unknown, unknown>): this;
+  /** js2p's name for applyDelta. */
+  apply_delta(key: SyncKeyInput, delta: Record<string, unknown> | Map<unknown, unknown>): this;
+  /** Keys this node knows of (its writes and every key announced since it joined the mesh), in byte order. */
+  keys(): SyncKey[];
+  /** The value of every key of keys() that reads. */
+  values(): Promise<unknown[]>;
+  /** [key, value] of every key of keys() that reads. */
+  items(): Promise<[SyncKey, unknown][]>;
+  [Symbol.asyncIterator](): AsyncIterator<[SyncKey, unknown]>;
+  chordStats(): ChordStats;
+  /** Stops the node; reads in flight reject with Closed at once. Idempotent. */
+  close(): Promise<void>;
+
+  on<E extends keyof ChordSocketEvents>(event: E, listener: (...args: ChordSocketEvents[E]) => void): this;
+  once<E extends keyof ChordSocketEvents>(event: E, listener: (...args: ChordSocketEvents[E]) => void): this;
+  off<E extends keyof ChordSocketEvents>(event: E, listener: (...args: ChordSocketEvents[E]) => void): this;
+  addListener<E extends keyof ChordSocketEvents>(event: E, listener: (...args: ChordSocketEvents[E]) => void): this;
+  removeListener<E extends keyof ChordSocketEvents>(event: E, listener: (...args: ChordSocketEvents[E]) => void): this;
+  emit<E extends keyof ChordSocketEvents>(event: E, ...args: ChordSocketEvents[E]): boolean;
 }

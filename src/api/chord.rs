@@ -11,8 +11,7 @@
 use super::{ChordTableConfig, Error, MeshNode, Result, SendMode, Value};
 use crate::driver::Command;
 use crate::proto::chord::{
-    ChordCommand, ChordService, ChordShared, ChordSnapshot, GetOutcome,
-    KeyChange,
+    ChordCommand, ChordService, ChordShared, ChordSnapshot, GetOutcome, KeyChange,
 };
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use parking_lot::RwLock;
@@ -195,7 +194,10 @@ impl ChordTable {
     /// may call any method, `close()` included (a blocking `get` holds up later events until
     /// it ends); a panicking callback is caught. Changes before the first registration are
     /// not reported.
-    pub fn on_chord_event(&self, callback: impl Fn(&ChordTable, &KeyChange) + Send + Sync + 'static) {
+    pub fn on_chord_event(
+        &self,
+        callback: impl Fn(&ChordTable, &KeyChange) + Send + Sync + 'static,
+    ) {
         self.inner.callbacks.write().push(Arc::new(callback));
         self.inner.shared.record_changes();
     }
@@ -243,7 +245,9 @@ impl PendingGet {
     pub fn try_result(&self) -> Option<Result<Option<Value>>> {
         match self.answer.try_recv() {
             Ok(outcome) => Some(self.result(outcome)),
-            Err(TryRecvError::Empty) if Instant::now() >= self.deadline => Some(Err(Error::Timeout)),
+            Err(TryRecvError::Empty) if Instant::now() >= self.deadline => {
+                Some(Err(Error::Timeout))
+            }
             Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => Some(Err(Error::Closed)),
         }

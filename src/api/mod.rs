@@ -21,10 +21,10 @@ mod sync;
 mod sync_config;
 mod sync_event;
 
+pub use crate::proto::chord::{ChordConfig, ChordSnapshot, ChordStats, KeyChange};
 pub use crate::proto::mesh::{Direction, DropReason, MeshStats};
 pub use crate::proto::sync::{Refusal as SyncRefusal, SyncStats};
 pub use crate::wire::Value;
-pub use crate::proto::chord::{ChordConfig, ChordSnapshot, ChordStats, KeyChange};
 pub use chord::{ChordTable, PendingGet};
 pub use chord_config::ChordTableConfig;
 pub use config::MeshNodeConfig;

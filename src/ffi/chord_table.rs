@@ -324,3 +324,33 @@ pub unsafe extern "C" fn rs2p_chord_keys(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::status::{RS2P_ERR_CLOSED, RS2P_ERR_NO_MAJORITY, RS2P_ERR_TIMEOUT};
+    use super::*;
+    use crate::api::Error;
+
+    #[test]
+    fn each_end_of_a_read_has_its_status() {
+        let found = read_result(b"k", Ok(Some(Value::from("v"))));
+        assert_eq!(found, Ok(Value::from("v")));
+        let status = |result| read_result(b"k", result).map_err(|f: Failure| f.status);
+        assert_eq!(status(Ok(None)), Err(RS2P_ERR_NOT_FOUND));
+        assert_eq!(
+            status(Err(Error::NoMajority { key: "k".into() })),
+            Err(RS2P_ERR_NO_MAJORITY)
+        );
+        assert_eq!(status(Err(Error::Timeout)), Err(RS2P_ERR_TIMEOUT));
+        assert_eq!(status(Err(Error::Closed)), Err(RS2P_ERR_CLOSED));
+    }
+
+    #[test]
+    fn the_bytes_of_a_value_are_its_bin_or_str() {
+        assert_eq!(value_bytes(&Value::Bin(b"ab".to_vec())), Ok(&b"ab"[..]));
+        assert_eq!(value_bytes(&Value::from("ab")), Ok(&b"ab"[..]));
+        let number = Value::from(7u64);
+        let number = value_bytes(&number).map_err(|f| f.status);
+        assert_eq!(number, Err(RS2P_ERR_NOT_BYTES));
+    }
+}

@@ -65,6 +65,8 @@ define('InvalidMsgpackArgument', UsageError, 38);
 // Another node holds the key's lease: the write was refused and nothing was sent.
 define('Leased', SyncError, 39);
 define('NotFound', SyncError, 40);
+// A chord read: all five positions answered and no value is held by three of them.
+define('NoMajority', SyncError, 41);
 
 /** The exception for a non-zero status; unknown codes (a newer library) give Rs2pError. */
 function errorForStatus(status, detail) {

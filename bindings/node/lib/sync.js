@@ -7,78 +7,16 @@
 // network traffic live in librs2p; this file converts and emits the events.
 
 const util = require('node:util');
-const { encode: msgpackEncode, Decoder } = require('@msgpack/msgpack');
+const { keyBytes, keyValue, encodeValue, decodeValue, isPlainMapping } = require('./table-values');
 const { MeshSocket, Protocol, NATIVE_FACTORY } = require('./mesh');
 const { NativeMesh } = require('./native-mesh');
 const { NativeSync } = require('./native-sync');
 const errors = require('./errors');
-const wire = require('./wire');
 
 const STATUS_CLOSED = 32;
-const STATUS_UNSUPPORTED_MSGPACK = 18;
 
 /** js2p's and py2p's default sync protocol: subnet 'sync' (the node adds '1' or '0'). */
 const defaultSyncProtocol = new Protocol('sync', 'Plaintext');
-
-// Maps written by py2p may have byte-string keys; JS objects need string keys.
-const valueDecoder = new Decoder({
-  mapKeyConverter: (key) => {
-    if (typeof key === 'string' || typeof key === 'number') return key;
-    if (key instanceof Uint8Array) return Buffer.from(key).toString('utf8');
-    throw new TypeError(`a map key of type ${typeof key} has no JS form`);
-  },
-});
-
-/** A key as the bytes the table uses: a string's UTF-8, or a Buffer / Uint8Array as is. */
-function keyBytes(key) {
-  if (typeof key === 'string') return Buffer.from(key, 'utf8');
-  if (Buffer.isBuffer(key)) return key;
-  if (key instanceof Uint8Array) return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
-  throw new TypeError(`a sync key is a string or a Buffer, not ${key === null ? 'null' : typeof key}`);
-}
-
-/** A key as JS shows it: a string when the bytes are valid UTF-8, else the Buffer. */
-function keyValue(bytes) {
-  const text = bytes.toString('utf8');
-  return Buffer.byteLength(text, 'utf8') === bytes.length && Buffer.from(text, 'utf8').equals(bytes) ? text : bytes;
-}
-
-// @msgpack/msgpack packs a Map as an empty map; a Map becomes an object of its entries
-// (keys as strings) before packing, at any depth.
-function withoutMaps(value) {
-  if (value instanceof Map) {
-    const out = {};
-    for (const [key, item] of value) out[String(key)] = withoutMaps(item);
-    return out;
-  }
-  if (Array.isArray(value)) return value.map(withoutMaps);
-  if (value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof Date)) {
-    const out = {};
-    for (const [key, item] of Object.entries(value)) out[key] = withoutMaps(item);
-    return out;
-  }
-  return value;
-}
-
-function encodeValue(value, what) {
-  try {
-    return Buffer.from(msgpackEncode(withoutMaps(value)));
-  } catch (err) {
-    throw new TypeError(`${what} must be msgpack-encodable (Buffer, string, number, array, object...): ${err.message}`);
-  }
-}
-
-function decodeValue(packed) {
-  try {
-    return wire.binToBuffer(valueDecoder.decode(packed));
-  } catch (err) {
-    throw new errors.UnsupportedMsgpack(STATUS_UNSUPPORTED_MSGPACK, `a table value has no JS form: ${err.message}`);
-  }
-}
-
-function isPlainMapping(value) {
-  return value instanceof Map || (value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array));
-}
 
 /**
  * A node of a sync table: a MeshSocket (everything it has) whose network shares one

@@ -5,7 +5,7 @@
 //! outbox: flushed through the [`MeshCtx`] inside mesh callbacks, or through the [`Mesh`] by
 //! [`super::ChordNode`] after user commands. Not here: sockets, clocks, dialling itself.
 
-use super::lookups::{Forward, Forwarded, Get, GetId, GetOutcome, NIL_GRACE_MS};
+use super::lookups::{Forward, Forwarded, Get, GetId, GetOutcome, NIL_GRACE_MS, RETRY_MS};
 use super::ring::{self, distance, key_positions, method_value, Position, RingPos};
 use super::routing;
 use super::table::Table;
@@ -277,7 +277,8 @@ impl ChordHandler {
                 positions,
                 answers,
                 deadline_ms: now_ms.saturating_add(timeout_ms),
-                all_nil_since: None,
+                undecided_since: None,
+                asked_ms: now_ms,
             },
         );
         self.check_get(id);
@@ -353,14 +354,14 @@ impl ChordHandler {
             }
             Hop::Peer(_) => self.table.store((method, pos.clone()), value),
             Hop::Local => {
-                self.table.store((method, pos.clone()), value.clone());
-                // A store from the predecessor itself is not copied back to it: a py2p
-                // predecessor forwards our copy back to us, and that must not ping-pong.
-                let from_pred = self
-                    .predecessor_peer()
-                    .and_then(|id| self.peers.get(&id).map(|p| p.conn))
-                    .is_some_and(|c| Some(c) == from);
-                if !from_pred {
+                // A store from a peer that changes nothing here is not copied on: a py2p
+                // predecessor forwards our replica back to us, and that must not ping-pong.
+                // Anything that changes the entry, or comes from this node itself (a write,
+                // a repair, a range taken over), is.
+                let key = (method, pos.clone());
+                let unchanged = self.table.get(&key) == Some(&value);
+                self.table.store(key, value.clone());
+                if from.is_none() || !unchanged {
                     self.replicate(method, pos, value);
                 }
             }
@@ -643,22 +644,42 @@ impl ChordHandler {
                 ended.push((*id, GetOutcome::TimedOut));
                 continue;
             }
-            if !get.answers.iter().all(Option::is_some) || get.decide().is_some() {
+            if get.decide().is_some() {
+                continue;
+            }
+            if !get.answers.iter().all(Option::is_some) {
+                // Some positions never answered: ask them (and the nil ones) again now and
+                // then, in case a request or answer was lost with a node.
+                if now_ms.saturating_sub(get.asked_ms) < RETRY_MS {
+                    continue;
+                }
+                get.asked_ms = now_ms;
+                for (method, answer) in get.answers.iter_mut().enumerate() {
+                    if !answer.as_ref().is_some_and(|v| !v.is_nil()) {
+                        *answer = None;
+                        reask.push((*id, method, get.positions[method].clone()));
+                    }
+                }
                 continue;
             }
             // Every position answered, some or all nil, and no majority: a write may still be
-            // on its way to the nil ones, so they are asked again (once per tick). Nil
-            // everywhere twice, at least NIL_GRACE_MS apart, means the key is not there.
-            if get.all_nil() {
-                match get.all_nil_since {
-                    Some(since) if now_ms.saturating_sub(since) >= NIL_GRACE_MS => {
-                        ended.push((*id, GetOutcome::NotFound));
-                        continue;
-                    }
-                    Some(_) => continue,
-                    None => get.all_nil_since = Some(now_ms),
+            // on its way to the nil ones, so they are asked again. The same again at least
+            // NIL_GRACE_MS later is the answer: nil everywhere means the key is not there,
+            // anything else that no value holds three positions.
+            match get.undecided_since {
+                Some(since) if now_ms.saturating_sub(since) >= NIL_GRACE_MS => {
+                    let outcome = if get.all_nil() {
+                        GetOutcome::NotFound
+                    } else {
+                        GetOutcome::NoMajority
+                    };
+                    ended.push((*id, outcome));
+                    continue;
                 }
+                Some(_) => continue,
+                None => get.undecided_since = Some(now_ms),
             }
+            get.asked_ms = now_ms;
             for (method, answer) in get.answers.iter_mut().enumerate() {
                 if answer.as_ref().is_some_and(Value::is_nil) {
                     *answer = None;

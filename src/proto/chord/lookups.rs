@@ -83,14 +83,21 @@ pub struct Get {
     /// `None`: no answer yet; `Some(Nil)`: a (provisional) nil.
     pub answers: [Option<Value>; 5],
     pub deadline_ms: Millis,
-    /// When every position had answered nil (seen on a tick; they are then asked again);
-    /// see [`NIL_GRACE_MS`].
-    pub all_nil_since: Option<Millis>,
+    /// When every position had answered without a majority (seen on a tick; the nil ones
+    /// are then asked again); see [`NIL_GRACE_MS`].
+    pub undecided_since: Option<Millis>,
+    /// When the unanswered positions were last asked (see [`RETRY_MS`]).
+    pub asked_ms: Millis,
 }
 
-/// A read whose five positions all answered nil, and again when asked once more at least
-/// this long later, ends as [`GetOutcome::NotFound`] (py2p forwarders send a provisional nil
-/// before the real value, and a write may arrive just after a read, so one nil is not final).
+/// A position that has not answered a read for this long is asked again (the request or its
+/// answer may have died with a node that was forwarding it).
+pub const RETRY_MS: Millis = 1_000;
+
+/// A read whose five positions all answered without a majority, and again when the nil ones
+/// are asked once more at least this long later, ends as [`GetOutcome::NotFound`] (all nil)
+/// or [`GetOutcome::NoMajority`] (py2p forwarders send a provisional nil before the real
+/// value, and a write may arrive just after a read, so one nil is not final).
 pub const NIL_GRACE_MS: Millis = 200;
 
 /// How a get ends.
@@ -98,7 +105,9 @@ pub const NIL_GRACE_MS: Millis = 200;
 pub enum GetOutcome {
     /// At least three of the five positions hold this value.
     Found(Value),
-    /// All five answered and no value can reach three any more.
+    /// All five answered and no value holds three of them: at once when the nil answers
+    /// could not change that, else after the nil ones were asked again (see
+    /// [`NIL_GRACE_MS`]).
     NoMajority,
     /// Every position answered nil, twice (see [`NIL_GRACE_MS`]).
     NotFound,

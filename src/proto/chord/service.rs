@@ -26,9 +26,15 @@ pub enum ChordCommand {
     Join,
     Unjoin,
     /// Write `value` (nil deletes) at the key's five positions.
-    Set { key: Vec<u8>, value: Value },
+    Set {
+        key: Vec<u8>,
+        value: Value,
+    },
     /// Merge the map `delta` into the key's five entries.
-    Delta { key: Vec<u8>, delta: Value },
+    Delta {
+        key: Vec<u8>,
+        delta: Value,
+    },
     /// A majority read that ends within `timeout_ms`.
     Get {
         key: Vec<u8>,
