@@ -260,6 +260,21 @@ def keys_reaching(prefix, node_id, storing_ids, count, at_least=1):
     raise AssertionError("no keys reach %r" % (node_id,))
 
 
+def keys_split(prefix, storing_ids, count):
+    """``count`` keys named ``prefix`` + n with at least one position at each storing node:
+    reading or writing one from anywhere on a line involves every storing node."""
+    ids = [i if isinstance(i, bytes) else i.encode() for i in storing_ids]
+    found = []
+    for n in range(100000):
+        key = b"%s %d" % (prefix, n)
+        held = owners(key, ids)
+        if all(i in held for i in ids):
+            found.append(key)
+            if len(found) == count:
+                return found
+    raise AssertionError("no keys spread over %r" % (ids,))
+
+
 def settle(writer, node_id, ring, py_readers):
     """Writes a key whose majority of positions ``node_id`` holds, and waits until every py2p
     node in ``py_readers`` reads it: then each of them counts ``node_id`` as a storing peer (a
@@ -284,8 +299,8 @@ def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_addr):
 
     ring = [b.id, c.id]
     settle(b, b.id, ring, [a, c])
-    keys = {k: ["from A", k] for k in keys_reaching(b"A", c.id, ring, 8)}
-    keys.update({k: {"from": "C", "k": k} for k in keys_reaching(b"C", b.id, ring, 8)})
+    keys = {k: ["from A", k] for k in keys_split(b"A", ring, 8)}
+    keys.update({k: {"from": "C", "k": k} for k in keys_split(b"C", ring, 8)})
     for key, value in keys.items():
         writer = a if key.startswith(b"A") else c
         writer.call("chord_set", key=B(key), value=_enc(value))
@@ -342,7 +357,7 @@ def test_mixed_line_of_four(py_line_node, rs2p_chord, dead_addr):
     settle(b, b.id, ring, [a, c])
     keys = {}
     for name, node in (("A", a), ("B", b), ("C", c), ("D", d)):
-        for key in keys_reaching(name.encode(), b.id, ring, 2) + keys_reaching(name.encode() + b"'", c.id, ring, 2):
+        for key in keys_split(name.encode(), ring, 4):
             keys[key] = [name, key]
             if node in (a, c):
                 node.call("chord_set", key=B(key), value=_enc([name, key]))
