@@ -361,7 +361,11 @@ impl ChordHandler {
                 let key = (method, pos.clone());
                 // A nil store on an absent entry changes nothing either (nil deletes).
                 let held = self.table.get(&key);
-                let unchanged = if value.is_nil() { held.is_none() } else { held == Some(&value) };
+                let unchanged = if value.is_nil() {
+                    held.is_none()
+                } else {
+                    held == Some(&value)
+                };
                 self.table.store(key, value.clone());
                 if from.is_none() || !unchanged {
                     self.replicate(method, pos, value);
