@@ -169,6 +169,17 @@ def _enc(value):
     return value
 
 
+def settled(rs, py, key, value):
+    """Waits until rs2p reads ``value`` (its positions hold it, and it has sent their replicas
+    to its ring predecessor) and then py2p reads it too: py2p's read is answered by rs2p on the
+    same link, after the replicas, so py2p has handled them. py2p sends every store it is not
+    responsible for on to the responsible node, so rs2p's replicas come back to rs2p; writing
+    again before that echo arrived lets the echo replace the newer value, and the two values
+    then chase each other between the nodes (an open rs2p issue, reported; not a py2p fault)."""
+    wait_rs(rs, key, value)
+    wait_py(py, key, value)
+
+
 def assert_nominal(*pys):
     for py in pys:
         assert py.call("status")["status"] == "Nominal", py.call("status")["status"]
@@ -210,12 +221,15 @@ def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
     wait_py(py, b"shared", "first")
     py.call("chord_set", key=B("shared"), value="second")
     wait_rs(rs, b"shared", "second")
+    # Before the next write, py2p must have handled rs2p's replicas of the last one (it sends
+    # them back to rs2p, and a late echo would replace a newer value; see settled()).
+    settled(rs, py, b"shared", "second")
     rs["shared"] = "third"
     wait_py(py, b"shared", "third")
 
     # A key set at py2p, deleted at rs2p: py2p sees the 'delete' and no position holds it.
     py.call("chord_set", key=B("doomed"), value=1)
-    wait_rs(rs, b"doomed", 1)
+    settled(rs, py, b"doomed", 1)
     h.wait_until(lambda: b"doomed" in rs, WAIT, "rs2p to hear of py2p's key")
     py.drain()
     del rs["doomed"]
@@ -230,6 +244,7 @@ def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
     rs.on("delete", lambda sock, key: deleted.append(key))
     py.call("chord_set", key=B("py doomed"), value=1)
     h.wait_until(lambda: b"py doomed" in rs, WAIT, "rs2p to hear of py2p's second key")
+    settled(rs, py, b"py doomed", 1)
     py.call("chord_delete", key=B("py doomed"))
     h.wait_until(lambda: b"py doomed" in deleted, WAIT, "rs2p's 'delete' event for py2p's key")
     wait_rs(rs, b"py doomed", MISSING)
