@@ -196,8 +196,6 @@ def test_pair_rs2p_dials_py2p_keys_both_ways(py2p_node, rs2p_chord):
     for key, value in VALUES.items():
         wait_py(py, b"rs " + key, value)
         wait_rs(rs, b"py " + key, value)
-    # Both hold a share of the ring.
-    assert rs.chord_stats["stored"] > 0
     # rs2p heard of py2p's keys (notify).
     h.wait_until(lambda: {b"py " + k for k in VALUES} <= set(rs.keys()), WAIT, "rs2p to list py2p's keys")
 
@@ -393,15 +391,18 @@ def test_rs2p_unjoin_hands_its_entries_to_py2p(py2p_node, rs2p_chord):
     py = py_chord(py2p_node)
     rs = joined_rs(rs2p_chord)
     rs_dials_py(rs, py)
-    for key, value in VALUES.items():
+    # Keys with a majority of positions at rs2p: readable after the unjoin only if handed over.
+    held = keys_reaching(b"unjoin", rs.id, [py.id, rs.id], len(VALUES), at_least=3)
+    entries = dict(zip(held, VALUES.values()))
+    for key, value in entries.items():
         rs[key] = value
-    for key, value in VALUES.items():
+    for key, value in entries.items():
         wait_py(py, key, value)
     assert rs.chord_stats["stored"] > 0
 
     rs.unjoin()
     h.wait_until(lambda: rs.chord_stats["stored"] == 0, WAIT, "rs2p to hand its entries over")
-    for key, value in VALUES.items():
+    for key, value in entries.items():
         wait_py(py, key, value)  # py2p holds all five positions now
         wait_rs(rs, key, value)  # rs2p, leeching, reads through py2p
     assert_nominal(py)
