@@ -169,6 +169,17 @@ def _enc(value):
     return value
 
 
+def settled(rs, py, key, value):
+    """Waits until rs2p reads ``value`` (its positions hold it, and it has sent their replicas
+    to its ring predecessor) and then py2p reads it too: py2p's read is answered by rs2p on the
+    same link, after the replicas, so py2p has handled them. py2p sends every store it is not
+    responsible for on to the responsible node, so rs2p's replicas come back to rs2p; writing
+    again before that echo arrived lets the echo replace the newer value, and the two values
+    then chase each other between the nodes (an open rs2p issue, reported; not a py2p fault)."""
+    wait_rs(rs, key, value)
+    wait_py(py, key, value)
+
+
 def assert_nominal(*pys):
     for py in pys:
         assert py.call("status")["status"] == "Nominal", py.call("status")["status"]
@@ -185,10 +196,17 @@ def test_pair_rs2p_dials_py2p_keys_both_ways(py2p_node, rs2p_chord):
     for key, value in VALUES.items():
         wait_py(py, b"rs " + key, value)
         wait_rs(rs, b"py " + key, value)
-    # Both hold a share of the ring.
-    assert rs.chord_stats["stored"] > 0
-    # rs2p heard of py2p's keys (notify), and py2p announced each once.
+    # rs2p heard of py2p's keys (notify).
     h.wait_until(lambda: {b"py " + k for k in VALUES} <= set(rs.keys()), WAIT, "rs2p to list py2p's keys")
+
+    # rs2p's deltas merge into maps wherever they are held, py2p's positions included.
+    assert rs.apply_delta(b"rs delta map", {"a": 1}).get(timeout=WAIT) == {"a": 1}
+    wait_py(py, b"rs delta map", {"a": 1})
+    py.call("chord_set", key=B("py delta map"), value={"x": 1})
+    wait_rs(rs, b"py delta map", {"x": 1})
+    rs.apply_delta(b"py delta map", {"y": [2]})
+    wait_py(py, b"py delta map", {"x": 1, "y": [2]})
+    wait_rs(rs, b"py delta map", {"x": 1, "y": [2]})
     assert_nominal(py)
 
 
@@ -201,12 +219,15 @@ def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
     wait_py(py, b"shared", "first")
     py.call("chord_set", key=B("shared"), value="second")
     wait_rs(rs, b"shared", "second")
+    # Before the next write, py2p must have handled rs2p's replicas of the last one (it sends
+    # them back to rs2p, and a late echo would replace a newer value; see settled()).
+    settled(rs, py, b"shared", "second")
     rs["shared"] = "third"
     wait_py(py, b"shared", "third")
 
     # A key set at py2p, deleted at rs2p: py2p sees the 'delete' and no position holds it.
     py.call("chord_set", key=B("doomed"), value=1)
-    wait_rs(rs, b"doomed", 1)
+    settled(rs, py, b"doomed", 1)
     h.wait_until(lambda: b"doomed" in rs, WAIT, "rs2p to hear of py2p's key")
     py.drain()
     del rs["doomed"]
@@ -221,6 +242,7 @@ def test_pair_py2p_dials_rs2p_updates_and_deletes(py2p_node, rs2p_chord):
     rs.on("delete", lambda sock, key: deleted.append(key))
     py.call("chord_set", key=B("py doomed"), value=1)
     h.wait_until(lambda: b"py doomed" in rs, WAIT, "rs2p to hear of py2p's second key")
+    settled(rs, py, b"py doomed", 1)
     py.call("chord_delete", key=B("py doomed"))
     h.wait_until(lambda: b"py doomed" in deleted, WAIT, "rs2p's 'delete' event for py2p's key")
     wait_rs(rs, b"py doomed", MISSING)
@@ -251,6 +273,21 @@ def keys_reaching(prefix, node_id, storing_ids, count, at_least=1):
     raise AssertionError("no keys reach %r" % (node_id,))
 
 
+def keys_split(prefix, storing_ids, count):
+    """``count`` keys named ``prefix`` + n with at least one position at each storing node:
+    reading or writing one from anywhere on a line involves every storing node."""
+    ids = [i if isinstance(i, bytes) else i.encode() for i in storing_ids]
+    found = []
+    for n in range(100000):
+        key = b"%s %d" % (prefix, n)
+        held = owners(key, ids)
+        if all(i in held for i in ids):
+            found.append(key)
+            if len(found) == count:
+                return found
+    raise AssertionError("no keys spread over %r" % (ids,))
+
+
 def settle(writer, node_id, ring, py_readers):
     """Writes a key whose majority of positions ``node_id`` holds, and waits until every py2p
     node in ``py_readers`` reads it: then each of them counts ``node_id`` as a storing peer (a
@@ -275,8 +312,8 @@ def test_line_rs2p_forwards_for_py2p(py_line_node, rs2p_chord, dead_addr):
 
     ring = [b.id, c.id]
     settle(b, b.id, ring, [a, c])
-    keys = {k: ["from A", k] for k in keys_reaching(b"A", c.id, ring, 8)}
-    keys.update({k: {"from": "C", "k": k} for k in keys_reaching(b"C", b.id, ring, 8)})
+    keys = {k: ["from A", k] for k in keys_split(b"A", ring, 8)}
+    keys.update({k: {"from": "C", "k": k} for k in keys_split(b"C", ring, 8)})
     for key, value in keys.items():
         writer = a if key.startswith(b"A") else c
         writer.call("chord_set", key=B(key), value=_enc(value))
@@ -333,7 +370,7 @@ def test_mixed_line_of_four(py_line_node, rs2p_chord, dead_addr):
     settle(b, b.id, ring, [a, c])
     keys = {}
     for name, node in (("A", a), ("B", b), ("C", c), ("D", d)):
-        for key in keys_reaching(name.encode(), b.id, ring, 2) + keys_reaching(name.encode() + b"'", c.id, ring, 2):
+        for key in keys_split(name.encode(), ring, 4):
             keys[key] = [name, key]
             if node in (a, c):
                 node.call("chord_set", key=B(key), value=_enc([name, key]))
@@ -354,15 +391,18 @@ def test_rs2p_unjoin_hands_its_entries_to_py2p(py2p_node, rs2p_chord):
     py = py_chord(py2p_node)
     rs = joined_rs(rs2p_chord)
     rs_dials_py(rs, py)
-    for key, value in VALUES.items():
+    # Keys with a majority of positions at rs2p: readable after the unjoin only if handed over.
+    held = keys_reaching(b"unjoin", rs.id, [py.id, rs.id], len(VALUES), at_least=3)
+    entries = dict(zip(held, VALUES.values()))
+    for key, value in entries.items():
         rs[key] = value
-    for key, value in VALUES.items():
+    for key, value in entries.items():
         wait_py(py, key, value)
     assert rs.chord_stats["stored"] > 0
 
     rs.unjoin()
     h.wait_until(lambda: rs.chord_stats["stored"] == 0, WAIT, "rs2p to hand its entries over")
-    for key, value in VALUES.items():
+    for key, value in entries.items():
         wait_py(py, key, value)  # py2p holds all five positions now
         wait_rs(rs, key, value)  # rs2p, leeching, reads through py2p
     assert_nominal(py)

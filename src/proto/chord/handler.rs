@@ -399,7 +399,13 @@ impl ChordHandler {
                 // Anything that changes the entry, or comes from this node itself (a write,
                 // a repair, a range taken over), is.
                 let key = (method, pos.clone());
-                let unchanged = self.table.get(&key) == Some(&value);
+                // A nil store on an absent entry changes nothing either (nil deletes).
+                let held = self.table.get(&key);
+                let unchanged = if value.is_nil() {
+                    held.is_none()
+                } else {
+                    held == Some(&value)
+                };
                 self.table.store(key, value.clone());
                 if from.is_none() || !unchanged {
                     self.replicate(method, pos, value);
