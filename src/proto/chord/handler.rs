@@ -65,6 +65,8 @@ pub struct PeerState {
     pub pos: RingPos,
     pub storing: bool,
     pub addr: (String, u16),
+    /// The peer is rs2p (it keeps replicas; py2p and js2p pass them back to us).
+    pub rs2p: bool,
 }
 
 /// Where a request for a position goes next.
@@ -376,7 +378,13 @@ impl ChordHandler {
         if !self.config.replicate || !self.storing {
             return;
         }
-        if let Some(pred) = self.predecessor_peer() {
+        // Only an rs2p predecessor keeps a replica: a reference node is not responsible for
+        // the position and sends the store straight back, and with two writes racing, those
+        // echoes can bring an older value back over a newer one.
+        let pred = self
+            .predecessor_peer()
+            .filter(|id| self.peers.get(id).is_some_and(|p| p.rs2p));
+        if let Some(pred) = pred {
             self.stats.replicas_sent += 1;
             self.outbox
                 .push(Outgoing::Peer(pred, store_msg(method, pos, value)));
@@ -976,6 +984,7 @@ impl MeshHandler for ChordHandler {
                 pos,
                 storing: false,
                 addr,
+                rs2p: ctx.is_rs2p(conn),
             },
         );
         self.announce(conn);

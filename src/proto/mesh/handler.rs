@@ -103,6 +103,14 @@ impl<'a> MeshCtx<'a> {
             .and_then(|c| c.peer_id.as_deref())
     }
 
+    /// Whether the peer on `conn` is rs2p (its handshake advertised the rs2p marker).
+    pub fn is_rs2p(&self, conn: ConnId) -> bool {
+        self.core
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.link_kind() == super::conn::LinkKind::Rs2p)
+    }
+
     /// The connection of a handshaken peer.
     pub fn conn_of(&self, peer: &[u8]) -> Option<ConnId> {
         self.core.routing.get(peer).copied()
