@@ -18,6 +18,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 /// Least time between two dials of the same wanted peer.
 const REDIAL_MS: Millis = 30_000;
 
+/// Longest time between two plans of the wanted links when nothing changed.
+const REPLAN_MS: Millis = 2_000;
+
 /// A wanted peer not linked this long after we dialled it counts as unreachable.
 const DIAL_GRACE_MS: Millis = 5_000;
 
@@ -103,6 +106,9 @@ pub struct ChordHandler {
     /// Peers to dial (ID, address), planned on ticks; dialled through the mesh context.
     wanted_dials: Vec<(Vec<u8>, (String, u16))>,
     dialled_at: BTreeMap<Vec<u8>, Millis>,
+    /// Links or candidates changed since the wanted links were last planned.
+    replan: bool,
+    last_plan_ms: Millis,
     stats: ChordStats,
 }
 
@@ -128,6 +134,8 @@ impl ChordHandler {
             known: BTreeMap::new(),
             wanted_dials: Vec::new(),
             dialled_at: BTreeMap::new(),
+            replan: true,
+            last_plan_ms: 0,
             stats: ChordStats::default(),
         }
     }
@@ -205,7 +213,9 @@ impl ChordHandler {
             return;
         }
         if let Some(pos) = RingPos::of_node(id) {
-            self.known.insert(pos, (id.to_vec(), addr));
+            if self.known.insert(pos, (id.to_vec(), addr)).is_none() {
+                self.replan = true;
+            }
         }
     }
 
@@ -214,6 +224,7 @@ impl ChordHandler {
     /// Start storing data and announce it to every link.
     pub fn join(&mut self) {
         self.storing = true;
+        self.replan = true;
         self.announce_to_all();
     }
 
@@ -469,6 +480,7 @@ impl ChordHandler {
         if let Some(state) = self.peers.get_mut(peer) {
             state.storing = storing;
         }
+        self.replan = true;
         let (pos, addr) = match self.peers.get(peer) {
             Some(s) => (s.pos, s.addr.clone()),
             None => return,
@@ -850,6 +862,13 @@ impl ChordHandler {
         if !self.storing || self.known.is_empty() {
             return;
         }
+        // Planning looks at every known node: do it when links or candidates changed, and
+        // now and then for the dial timers.
+        if !self.replan && now_ms.saturating_sub(self.last_plan_ms) < REPLAN_MS {
+            return;
+        }
+        self.replan = false;
+        self.last_plan_ms = now_ms;
         // A wanted peer dialled a while ago and still not linked is unreachable (it may have
         // died before we linked it): forget it, so that the next node takes its place in
         // the ring. A peer list that names it again brings it back, to be dialled again once
@@ -977,6 +996,7 @@ impl MeshHandler for ChordHandler {
         if let Some(old) = self.peers.get(peer) {
             self.forwarded.forget_link(old.conn);
         }
+        self.replan = true;
         self.peers.insert(
             peer.to_vec(),
             PeerState {
@@ -1070,6 +1090,7 @@ impl MeshHandler for ChordHandler {
         // A vanished peer is no ring or finger candidate until a peer list names it again
         // (else the ring link to its successor would never be planned).
         self.known.remove(&state.pos);
+        self.replan = true;
         self.forwarded.forget_link(state.conn);
         if state.storing {
             self.recover_from_loss(state.pos, was_pred);
