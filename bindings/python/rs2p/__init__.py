@@ -48,13 +48,22 @@ __all__ = [
 
 
 def __getattr__(name: str):  # type: ignore[no-untyped-def]
-    """``rs2p.ChordSocket`` (and ``rs2p.ChordFuture``): imported on first use, so that
-    ``import rs2p`` does not load the library."""
+    """``rs2p.ChordSocket``, ``rs2p.ChordFuture``, ``rs2p.SyncSocket`` and
+    ``rs2p.MeshSocket``: imported on first use, so that ``import rs2p`` does not load the
+    library."""
     if name in ("ChordSocket", "ChordFuture"):
         from . import chord
 
         return getattr(chord, name)
+    if name == "SyncSocket":
+        from . import sync
+
+        return sync.SyncSocket
+    if name == "MeshSocket":
+        from . import mesh
+
+        return mesh.MeshSocket
     raise AttributeError(f"module 'rs2p' has no attribute {name!r}")
 
 
-__all__ += ["ChordSocket", "ChordFuture"]
+__all__ += ["ChordSocket", "ChordFuture", "SyncSocket", "MeshSocket"]

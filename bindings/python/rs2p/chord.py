@@ -293,9 +293,11 @@ class _ReadFuture(ChordFuture):
             elif status == _STATUS_TIMEOUT:
                 self._settle(False, error=error_for_status(status, lib.last_error(status)))
             else:
-                detail = lib.last_error(status)
-                self._settle(False, error=KeyError(self._key if status == _lib.STATUS_NOT_FOUND
-                                                   else f"{self._key!r}: {detail}"))
+                # A missing key raises KeyError(key) as in py2p; no majority raises
+                # rs2p.errors.NoMajority (a KeyError too) with the library's detail.
+                error = (KeyError(self._key) if status == _lib.STATUS_NOT_FOUND
+                         else error_for_status(status, lib.last_error(status)))
+                self._settle(False, error=error)
         else:
             self._settle(False, error=error_for_status(status, lib.last_error(status)))
 

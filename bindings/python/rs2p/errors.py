@@ -278,6 +278,13 @@ class NotFound(Rs2pError, KeyError):
     STATUS = 40
 
 
+class NoMajority(Rs2pError, KeyError):
+    """A chord read: all five positions of the key answered and no value is held by three of
+    them (writes may still be on their way; read again). A KeyError, as py2p raises."""
+
+    STATUS = 41
+
+
 _BY_STATUS: Dict[int, Type[Rs2pError]] = {
     cls.STATUS: cls
     for cls in (
@@ -311,6 +318,7 @@ _BY_STATUS: Dict[int, Type[Rs2pError]] = {
         InvalidMsgpackArgument,
         Leased,
         NotFound,
+        NoMajority,
     )
     if cls.STATUS is not None
 }

@@ -263,3 +263,19 @@ def test_unjoin_hands_data_to_the_remaining_storing_node(make_chord: Any) -> Non
     wait_until(lambda: a.chord_stats["stored"] == 0, what="a to hand its entries over")
     for i in range(20):
         assert b[f"k{i}"] == i and a[f"k{i}"] == i
+
+
+def test_the_sockets_are_reachable_from_the_package_and_no_majority_is_a_key_error():
+    import rs2p
+    from rs2p import errors
+    from rs2p.chord import ChordSocket
+    from rs2p.mesh import MeshSocket
+    from rs2p.sync import SyncSocket
+
+    assert (rs2p.ChordSocket, rs2p.SyncSocket, rs2p.MeshSocket) == (
+        ChordSocket,
+        SyncSocket,
+        MeshSocket,
+    )
+    error = errors.error_for_status(41, "no agreed value")
+    assert isinstance(error, errors.NoMajority) and isinstance(error, KeyError)
