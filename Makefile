@@ -77,28 +77,28 @@ test: build examples
 test-rust:
 	$(CARGO) test --release
 
-$(BUILD_DIR)/test_codec_c: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h build
+$(BUILD_DIR)/test_codec_c: tests/c/test_codec.c tests/c/check.h tests/c/vectors.h include/rs2p.h build
 	$(CC) $(C_TEST_FLAGS) -Iinclude -Itests/c $< -o $@ $(LINK_STAGED)
 
-$(BUILD_DIR)/test_codec_cpp: tests/c/test_codec.c tests/c/vectors.h include/rs2p.h build
+$(BUILD_DIR)/test_codec_cpp: tests/c/test_codec.c tests/c/check.h tests/c/vectors.h include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude -Itests/c $< -x none -o $@ $(LINK_STAGED)
 
-$(BUILD_DIR)/test_mesh_c: tests/c/test_mesh.c include/rs2p.h build
+$(BUILD_DIR)/test_mesh_c: tests/c/test_mesh.c tests/c/check.h include/rs2p.h build
 	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
 
-$(BUILD_DIR)/test_mesh_cpp: tests/c/test_mesh.c include/rs2p.h build
+$(BUILD_DIR)/test_mesh_cpp: tests/c/test_mesh.c tests/c/check.h include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
 
-$(BUILD_DIR)/test_sync_c: tests/c/test_sync.c include/rs2p.h build
+$(BUILD_DIR)/test_sync_c: tests/c/test_sync.c tests/c/check.h include/rs2p.h build
 	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
 
-$(BUILD_DIR)/test_sync_cpp: tests/c/test_sync.c include/rs2p.h build
+$(BUILD_DIR)/test_sync_cpp: tests/c/test_sync.c tests/c/check.h include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
 
-$(BUILD_DIR)/test_chord_c: tests/c/test_chord.c include/rs2p.h build
+$(BUILD_DIR)/test_chord_c: tests/c/test_chord.c tests/c/check.h include/rs2p.h build
 	$(CC) $(C_TEST_FLAGS) -Iinclude $< -o $@ $(LINK_STAGED) -lpthread
 
-$(BUILD_DIR)/test_chord_cpp: tests/c/test_chord.c include/rs2p.h build
+$(BUILD_DIR)/test_chord_cpp: tests/c/test_chord.c tests/c/check.h include/rs2p.h build
 	$(CXX) $(CXX_TEST_FLAGS) -Iinclude $< -x none -o $@ $(LINK_STAGED) -lpthread
 
 # The chord C tests (extra prerequisites of test-c; run at the end of each language's list).

@@ -6,7 +6,9 @@
  * Compiled as C11 and as C++17 with -Wall -Wextra -Werror -pedantic (see the Makefile) and
  * linked against the shared library. Prints "N passed, M failed"; exits 1 on any failure.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "rs2p.h"
+#include "check.h"
 #include "vectors.h"
 
 #include <stdio.h>
@@ -15,32 +17,6 @@
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 #define SENTINEL ((size_t)0x5eed)
 
-static int passed = 0;
-static int failed = 0;
-
-static void check(int ok, const char *what, const char *context, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d [%s]: %s\n", line, context, what);
-    }
-}
-
-#define CHECK(context, cond) check((cond) ? 1 : 0, #cond, (context), __LINE__)
-
-static void check_status(rs2p_status got, rs2p_status want, const char *context, int line) {
-    if (got == want) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d [%s]: status %d (%s), expected %d (%s); last error: %s\n",
-                line, context, (int)got, rs2p_status_str(got), (int)want, rs2p_status_str(want),
-                rs2p_last_error());
-    }
-}
-
-#define CHECK_STATUS(context, got, want) check_status((got), (want), (context), __LINE__)
 
 static int hex_digit(char c) {
     if (c >= '0' && c <= '9') return c - '0';

@@ -12,6 +12,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "rs2p.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -21,49 +22,8 @@
 
 #define WAIT_MS 10000
 
-static int passed = 0;
-static int failed = 0;
-
-static void check(int ok, const char *what, const char *context, int line) {
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d [%s]: %s (last error: %s)\n", line, context, what,
-                rs2p_last_error());
-    }
-}
-
-#define CHECK(context, cond) check((cond) ? 1 : 0, #cond, (context), __LINE__)
-
-static void check_status(rs2p_status got, rs2p_status want, const char *context, int line) {
-    if (got == want) {
-        passed++;
-    } else {
-        failed++;
-        fprintf(stderr, "FAIL line %d [%s]: status %d (%s), expected %d (%s); last error: %s\n",
-                line, context, (int)got, rs2p_status_str(got), (int)want, rs2p_status_str(want),
-                rs2p_last_error());
-    }
-}
-
-#define CHECK_STATUS(context, got, want) check_status((got), (want), (context), __LINE__)
 
 /* ---- helpers ------------------------------------------------------------------------- */
-
-static long long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* A short pause between two looks at a condition polled until a deadline. */
-static void poll_pause(void) {
-    struct timespec ts;
-    ts.tv_sec = 0;
-    ts.tv_nsec = 5 * 1000 * 1000;
-    nanosleep(&ts, NULL);
-}
 
 static const uint8_t *key_of(const char *text) { return (const uint8_t *)text; }
 
