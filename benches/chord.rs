@@ -710,7 +710,7 @@ fn main() {
         }
     }
     // The same with a tenth of the window: each read in flight costs the I/O thread work per
-    // answer (see docs/performance-chord.md), so a smaller window can go faster.
+    // answer (see docs/performance.md, "Chord table"), so a smaller window can go faster.
     let small = (window / 10).max(1);
     let name = format!("get_throughput_1thread_w{small}");
     if options.wants(&name) && small != window {
