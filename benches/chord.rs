@@ -709,8 +709,9 @@ fn main() {
             ));
         }
     }
-    // The same with a tenth of the window: each read in flight costs the I/O thread work per
-    // answer (see docs/performance.md, "Chord table"), so a smaller window can go faster.
+    // The same with a tenth of the window: how much the number of reads in flight matters
+    // (it used to, when every answer scanned every read; see docs/performance.md, "Chord
+    // table").
     let small = (window / 10).max(1);
     let name = format!("get_throughput_1thread_w{small}");
     if options.wants(&name) && small != window {
