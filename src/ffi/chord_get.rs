@@ -7,9 +7,10 @@
 
 use super::boundary::{run, run_value, Out};
 use super::chord::{rs2p_chord, run_on_chord};
-use super::chord_table::{key_arg, read_result, ReadOut};
+use super::chord_table::{read_result, ReadOut};
 use super::error::{Failure, FfiResult};
 use super::status::{rs2p_status, RS2P_ERR_PANIC, RS2P_ERR_WOULD_BLOCK};
+use super::table_args::key_arg;
 use crate::api::{ChordTable, Error, PendingGet};
 use parking_lot::Mutex;
 use std::time::{Duration, Instant};

@@ -7,38 +7,10 @@
 use super::boundary::{input_bytes, Out, OutBuf};
 use super::chord::{rs2p_chord, run_on_chord};
 use super::error::{Failure, FfiResult};
-use super::status::{
-    rs2p_status, RS2P_ERR_INVALID_MSGPACK_ARGUMENT, RS2P_ERR_NOT_BYTES, RS2P_ERR_NOT_FOUND,
-};
+use super::status::{rs2p_status, RS2P_ERR_NOT_BYTES, RS2P_ERR_NOT_FOUND};
 use super::sync_table::rs2p_key_list;
+use super::table_args::{delta_arg, key_arg, msgpack_arg};
 use crate::api::Value;
-use crate::wire::Limits;
-
-/// A key argument `(key, key_len)`.
-///
-/// # Safety
-/// A non-NULL `key` must address `key_len` readable bytes.
-pub(crate) unsafe fn key_arg<'a>(key: *const u8, key_len: usize) -> FfiResult<&'a [u8]> {
-    // SAFETY: the caller's promise.
-    unsafe { input_bytes(key, key_len, "key") }
-}
-
-/// A msgpack argument named `what`, decoded (one value, nothing after it).
-///
-/// # Safety
-/// A non-NULL `ptr` must address `len` readable bytes.
-unsafe fn msgpack_arg(ptr: *const u8, len: usize, what: &str) -> FfiResult<Value> {
-    // SAFETY: the caller's promise.
-    let bytes = unsafe { input_bytes(ptr, len, what) }?;
-    Value::decode(bytes, Limits::DEFAULT.max_depth).map_err(|error| {
-        Failure::new(
-            RS2P_ERR_INVALID_MSGPACK_ARGUMENT,
-            format!(
-                "argument `{what}` is not one valid msgpack value ({error}); pass msgpack bytes"
-            ),
-        )
-    })
-}
 
 /// The value of an ended read, or why there is none: RS2P_ERR_NOT_FOUND for "every position
 /// holds nothing", the API error's code otherwise.
@@ -206,13 +178,7 @@ pub unsafe extern "C" fn rs2p_chord_apply_delta(
     unsafe {
         run_on_chord("rs2p_chord_apply_delta", chord, |chord| {
             let key = key_arg(key, key_len)?;
-            let Value::Map(fields) = msgpack_arg(delta_msgpack, delta_len, "delta_msgpack")? else {
-                return Err(Failure::new(
-                    RS2P_ERR_INVALID_MSGPACK_ARGUMENT,
-                    "argument `delta_msgpack` is msgpack but not a map; pass one msgpack map \
-                     of the fields to merge",
-                ));
-            };
+            let fields = delta_arg(delta_msgpack, delta_len)?;
             chord.check_open()?;
             Ok(chord.table.apply_delta(key, fields)?)
         })

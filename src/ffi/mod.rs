@@ -45,6 +45,7 @@ pub mod sync;
 
 #[allow(non_camel_case_types)] // C names: rs2p_*
 pub mod sync_table;
+mod table_args;
 
 #[allow(non_camel_case_types)] // C names: rs2p_*
 pub mod sync_events;
