@@ -1,6 +1,7 @@
 //! Peer lists (PROTOCOL.md §6): `whisper [peers, [[[host, port], id], ...]]` sent after every
 //! handshake and on request, and dialling the peers such a list names while this node has
-//! fewer than `max_outgoing` outgoing connections. Never dials our own ID or address, nor an
+//! fewer than `max_outgoing` outgoing connections, from a point of the list that depends on
+//! this node's ID (so that joining nodes do not all dial the same few). Never dials our own ID or address, nor an
 //! ID already connected or being dialled (py2p mishandles duplicate connections), nor one
 //! whose last connection failed quickly (see `core::REDIAL_BACKOFF_MS`).
 
@@ -44,7 +45,13 @@ impl Core {
         };
         let parsed: Vec<(String, u16, Vec<u8>)> =
             entries.iter().filter_map(parse_peer_entry).collect();
-        for (host, port, id) in &parsed {
+        // Lists come in peer-ID order, so every node dialling the head of the lists it gets
+        // makes hubs of the same few nodes (3,615 links at 10,000 simulated nodes). Each
+        // node starts at its own point of the list instead: a rotation by a hash of its ID,
+        // deterministic (the simulator replays a seed) and spread across nodes.
+        let start = rotation(self.my_id(), parsed.len());
+        let in_turn = parsed[start..].iter().chain(&parsed[..start]);
+        for (host, port, id) in in_turn {
             if self.outgoing_count() >= self.config.max_outgoing {
                 break;
             }
@@ -64,6 +71,17 @@ impl Core {
             handler.on_peer_list(&mut MeshCtx::new(self, now_ms), &parsed);
         }
     }
+}
+
+/// Where a node with ID `my_id` starts in a peer list of `len` entries (FNV-1a of the ID).
+fn rotation(my_id: &[u8], len: usize) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let hash = my_id.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash % len as u64) as usize
 }
 
 /// `[[host, port], id]` with host and id as str or bin → (host, port, id).
