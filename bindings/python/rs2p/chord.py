@@ -29,7 +29,7 @@ import msgpack  # type: ignore[import-untyped]  # msgpack ships no type informat
 from . import _lib
 from .base import Protocol
 from .errors import Closed, InvalidMsgpackArgument, Timeout, error_for_status
-from .mesh import MeshSocket, _dispatcher_threads, _log, _NodeHandle, _registry
+from .mesh import MeshSocket, _dispatcher_threads, _log, _OwnedMeshHandle, _registry, _UsingOwner
 
 __all__ = ["ChordSocket", "ChordFuture", "default_protocol", "Protocol"]
 
@@ -322,38 +322,6 @@ class _ReadFuture(ChordFuture):
 # --- the node -----------------------------------------------------------------------------
 
 
-class _ChordNodeHandle(_NodeHandle):
-    """The borrowed ``rs2p_mesh *`` of an owned ``rs2p_chord *``: closing and freeing go to
-    the chord node, which owns the mesh."""
-
-    def __init__(self, lib: _lib.Library, mesh: int, chord: int) -> None:
-        super().__init__(lib, mesh)
-        #: The ``rs2p_chord *``; use it only between ``acquire()`` and ``release()``.
-        self.chord = chord
-
-    def _close_library_node(self, pointer: int) -> None:
-        self.lib.rs2p_chord_close(self.chord)
-
-    def _free_library_node(self, pointer: int) -> None:
-        self.lib.rs2p_chord_free(self.chord)
-
-
-class _UsingChord:
-    """``with sock._chord() as chord:`` — the chord pointer, valid (not freed) inside."""
-
-    __slots__ = ("_handle",)
-
-    def __init__(self, handle: _ChordNodeHandle) -> None:
-        self._handle = handle
-
-    def __enter__(self) -> int:
-        self._handle.acquire()
-        return self._handle.chord
-
-    def __exit__(self, *_exc: Any) -> None:
-        self._handle.release()
-
-
 def _on_chord_event(userdata: Optional[int], event_ptr: Any) -> None:
     try:
         _dispatcher_threads.add(threading.get_ident())
@@ -441,7 +409,7 @@ class ChordSocket(MeshSocket):
         out_addr: Optional[Tuple[str, int]],
         max_outgoing: Optional[int],
         handshake_timeout: Optional[int],
-    ) -> _NodeHandle:
+    ) -> _OwnedMeshHandle:
         config = self._new_config(lib, addr, port, prot, out_addr, max_outgoing, handshake_timeout)
         try:
             chord = ctypes.c_void_p()
@@ -456,12 +424,12 @@ class ChordSocket(MeshSocket):
         if not mesh:
             lib.rs2p_chord_free(chord.value)
             raise RuntimeError("rs2p_chord_mesh returned no mesh for a live chord node")
-        return _ChordNodeHandle(lib, mesh, chord.value)
+        return _OwnedMeshHandle(
+            lib, mesh, chord.value, lib.rs2p_chord_close, lib.rs2p_chord_free
+        )
 
-    def _chord(self) -> _UsingChord:
-        handle = self._node_handle
-        assert isinstance(handle, _ChordNodeHandle)
-        return _UsingChord(handle)
+    def _chord(self) -> _UsingOwner:
+        return _UsingOwner(self._node_handle)
 
     # --- joining ------------------------------------------------------------------------
 

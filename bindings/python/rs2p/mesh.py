@@ -157,6 +157,50 @@ class _NodeHandle:
         self.lib.rs2p_mesh_free(pointer)
 
 
+class _OwnedMeshHandle(_NodeHandle):
+    """The borrowed ``rs2p_mesh *`` of a library object that owns its mesh (an ``rs2p_sync *``
+    or ``rs2p_chord *``, kept in :attr:`owner`): closing and freeing go to the owner, through
+    the library functions given."""
+
+    def __init__(
+        self,
+        lib: _lib.Library,
+        mesh: int,
+        owner: int,
+        close: Callable[[int], Any],
+        free: Callable[[int], Any],
+    ) -> None:
+        super().__init__(lib, mesh)
+        #: The owner pointer; use it only between ``acquire()`` and ``release()``.
+        self.owner = owner
+        self._close_owner = close
+        self._free_owner = free
+
+    def _close_library_node(self, pointer: int) -> None:
+        self._close_owner(self.owner)
+
+    def _free_library_node(self, pointer: int) -> None:
+        self._free_owner(self.owner)
+
+
+class _UsingOwner:
+    """``with sock._sync() as sync:`` (or ``_chord()``) — the owner pointer of an
+    :class:`_OwnedMeshHandle`, valid (not freed) inside the block."""
+
+    __slots__ = ("_handle",)
+
+    def __init__(self, handle: _NodeHandle) -> None:
+        assert isinstance(handle, _OwnedMeshHandle)
+        self._handle = handle
+
+    def __enter__(self) -> int:
+        self._handle.acquire()
+        return self._handle.owner
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._handle.release()
+
+
 class _Using:
     """``with sock._node() as mesh:`` — a node pointer that stays valid inside the block."""
 

@@ -23,7 +23,7 @@ import msgpack  # type: ignore[import-untyped]  # msgpack ships no type informat
 from . import _lib
 from .base import Protocol
 from .errors import BufferTooSmall, InvalidArgument, InvalidMsgpackArgument, NotFound
-from .mesh import MeshSocket, _dispatcher_threads, _log, _NodeHandle, _registry
+from .mesh import MeshSocket, _dispatcher_threads, _log, _OwnedMeshHandle, _registry, _UsingOwner
 
 __all__ = ["SyncSocket", "metatuple", "default_protocol", "Protocol"]
 
@@ -62,38 +62,6 @@ def _unpack_value(data: bytes) -> Any:
         return msgpack.unpackb(data, raw=False, strict_map_key=False)
     except TypeError:  # a map keyed by arrays: keys must be hashable, so arrays become tuples
         return msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=False)
-
-
-class _SyncNodeHandle(_NodeHandle):
-    """The borrowed ``rs2p_mesh *`` (what every mesh call uses) of an owned ``rs2p_sync *``:
-    closing and freeing go to the sync node, which owns the mesh."""
-
-    def __init__(self, lib: _lib.Library, mesh: int, sync: int) -> None:
-        super().__init__(lib, mesh)
-        #: The ``rs2p_sync *``; use it only between ``acquire()`` and ``release()``.
-        self.sync = sync
-
-    def _close_library_node(self, pointer: int) -> None:
-        self.lib.rs2p_sync_close(self.sync)
-
-    def _free_library_node(self, pointer: int) -> None:
-        self.lib.rs2p_sync_free(self.sync)
-
-
-class _UsingSync:
-    """``with sock._sync() as sync:`` — the sync pointer, valid (not freed) inside the block."""
-
-    __slots__ = ("_handle",)
-
-    def __init__(self, handle: _SyncNodeHandle) -> None:
-        self._handle = handle
-
-    def __enter__(self) -> int:
-        self._handle.acquire()
-        return self._handle.sync
-
-    def __exit__(self, *_exc: Any) -> None:
-        self._handle.release()
 
 
 # --- the sync callback the library calls -------------------------------------------------
@@ -199,7 +167,7 @@ class SyncSocket(MeshSocket, MutableMapping):  # type: ignore[type-arg]
         out_addr: Optional[Tuple[str, int]],
         max_outgoing: Optional[int],
         handshake_timeout: Optional[int],
-    ) -> _NodeHandle:
+    ) -> _OwnedMeshHandle:
         config = self._new_config(lib, addr, port, prot, out_addr, max_outgoing, handshake_timeout)
         try:
             sync = ctypes.c_void_p()
@@ -214,12 +182,12 @@ class SyncSocket(MeshSocket, MutableMapping):  # type: ignore[type-arg]
         if not mesh:
             lib.rs2p_sync_free(sync.value)
             raise RuntimeError("rs2p_sync_mesh returned no mesh for a live sync node")
-        return _SyncNodeHandle(lib, mesh, sync.value)
+        return _OwnedMeshHandle(
+            lib, mesh, sync.value, lib.rs2p_sync_close, lib.rs2p_sync_free
+        )
 
-    def _sync(self) -> _UsingSync:
-        handle = self._node_handle
-        assert isinstance(handle, _SyncNodeHandle)
-        return _UsingSync(handle)
+    def _sync(self) -> _UsingOwner:
+        return _UsingOwner(self._node_handle)
 
     @property
     def leasing(self) -> bool:
