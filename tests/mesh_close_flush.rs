@@ -3,14 +3,10 @@
 //! bound.
 
 mod common;
-use common::wait_until;
+use common::{silent_peer, wait_until};
 
 use rs2p::api::{MeshNode, MeshNodeConfig, Value};
-use rs2p::proto::mesh::RS2P_MARKER;
-use rs2p::wire::{flags, frame, ids};
 use std::collections::HashSet;
-use std::io::Write;
-use std::net::TcpStream;
 use std::time::Duration;
 
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -74,30 +70,4 @@ fn close_is_bounded_when_a_peer_never_reads() {
     node.close();
     assert!(node.is_closed());
     drop(silent);
-}
-
-/// Connects a raw socket to `node` and sends a valid handshake; the socket never reads.
-fn silent_peer(node: &MeshNode) -> (TcpStream, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", node.local_port())).expect("raw dial");
-    let my_id = ids::node_id(
-        &ids::out_addr_repr("127.0.0.1", 1),
-        node.protocol_id(),
-        &ids::new_salt(),
-    );
-    let payload = [
-        Value::UInt(flags::sub::HANDSHAKE.into()),
-        Value::Bin(my_id.as_bytes().to_vec()),
-        Value::Bin(node.protocol_id().as_bytes().to_vec()),
-        Value::Array(vec![Value::Str("127.0.0.1".into()), Value::UInt(1)]),
-        Value::Array(vec![Value::UInt(RS2P_MARKER.into())]),
-    ];
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let packed = frame::pack(flags::WHISPER, my_id.as_bytes(), now, &payload);
-    let mut out = Vec::new();
-    frame::write_frame(&frame::message_id(&packed), &packed, None, &mut out);
-    stream.write_all(&out).expect("send handshake");
-    (stream, my_id)
 }
