@@ -24,6 +24,7 @@
 const koffi = require('koffi');
 const errors = require('./errors');
 const nativeMesh = require('./native-mesh');
+const { takeKeyList } = require('./native-sync');
 
 const { copyOut, checkGlobal } = nativeMesh;
 
@@ -344,20 +345,7 @@ class NativeChord {
     const { fn } = api();
     const out = [null];
     checkGlobal(fn.rs2p_chord_keys(this.live(), out));
-    const list = out[0];
-    try {
-      const keys = [];
-      const count = Number(fn.rs2p_key_list_len(list));
-      for (let i = 0; i < count; i++) {
-        const keyPtr = [null];
-        const len = [0];
-        checkGlobal(fn.rs2p_key_list_get(list, i, keyPtr, len));
-        keys.push(copyOut(keyPtr[0], Number(len[0])));
-      }
-      return keys;
-    } finally {
-      fn.rs2p_key_list_free(list);
-    }
+    return takeKeyList(fn, out[0]);
   }
 
   stats() {

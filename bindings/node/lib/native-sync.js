@@ -222,20 +222,7 @@ class NativeSync {
     const { fn } = api();
     const out = [null];
     checkGlobal(fn.rs2p_sync_keys(this.live(), out));
-    const list = out[0];
-    try {
-      const keys = [];
-      const count = Number(fn.rs2p_key_list_len(list));
-      for (let i = 0; i < count; i++) {
-        const keyPtr = [null];
-        const len = [0];
-        checkGlobal(fn.rs2p_key_list_get(list, i, keyPtr, len));
-        keys.push(copyOut(keyPtr[0], Number(len[0])));
-      }
-      return keys;
-    } finally {
-      fn.rs2p_key_list_free(list);
-    }
+    return takeKeyList(fn, out[0]);
   }
 
   stats() {
@@ -265,4 +252,24 @@ class NativeSync {
   }
 }
 
-module.exports = { NativeSync, api };
+/**
+ * The keys of an `rs2p_key_list *` (from rs2p_sync_keys or rs2p_chord_keys) as Buffers; frees
+ * the list. `fn` holds the rs2p_key_list functions as the caller declared them.
+ */
+function takeKeyList(fn, list) {
+  try {
+    const keys = [];
+    const count = Number(fn.rs2p_key_list_len(list));
+    for (let i = 0; i < count; i++) {
+      const keyPtr = [null];
+      const len = [0];
+      checkGlobal(fn.rs2p_key_list_get(list, i, keyPtr, len));
+      keys.push(copyOut(keyPtr[0], Number(len[0])));
+    }
+    return keys;
+  } finally {
+    fn.rs2p_key_list_free(list);
+  }
+}
+
+module.exports = { NativeSync, api, takeKeyList };
