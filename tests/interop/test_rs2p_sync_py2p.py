@@ -94,17 +94,25 @@ def py_dials_rs(py, rs):
     h.wait_until(lambda: linked(rs, py), WAIT, "py2p %s and rs2p to link" % py.id)
 
 
-def rs2p_ordered_against(rs2p_sync, py, rs_larger):
-    """An rs2p node whose ID sorts after (rs_larger) or before the py2p node's. The lease check
-    breaks a same-second tie in favour of the smaller owner, so a test that needs a write to be
-    refused whatever the clock says picks the order that refuses it in a tie too."""
-    py_id = py.id.encode()
-    for _ in range(64):
-        rs = rs2p_sync()
-        if (rs.id > py_id) == rs_larger:
-            return rs
-        rs.close()
-    raise AssertionError("64 rs2p node IDs all sorted on the same side of py2p's %s" % py.id)
+def ordered_pair(py2p_node, rs2p_sync, rs_larger, leasing=None):
+    """A py2p sync node and an rs2p sync node whose ID sorts after (rs_larger) or before the
+    py2p node's. The lease check breaks a same-second tie in favour of the smaller owner, so a
+    test that needs a write to be refused whatever the clock says picks the order that refuses it
+    in a tie too. `leasing=False` starts both nodes with leasing off.
+
+    IDs are random, and a py2p ID near either end of the order leaves almost no rs2p ID on the
+    wanted side, so both nodes are drawn again until the pair is ordered: a few rs2p nodes per
+    py2p node, and a fresh py2p node when none of them fits."""
+    for _ in range(32):
+        py = py2p_node(kind="sync", max_outgoing=0, leasing=leasing)
+        py_id = py.id.encode()
+        for _ in range(8):
+            rs = rs2p_sync() if leasing is None else rs2p_sync(leasing=leasing)
+            if (rs.id > py_id) == rs_larger:
+                return py, rs
+            rs.close()
+        py.stop()
+    raise AssertionError("32 py2p nodes each found no rs2p ID among 8 on the wanted side")
 
 
 def test_writes_deltas_and_deletes_cross_a_mixed_line(py2p_node, rs2p_sync):
@@ -165,9 +173,8 @@ def test_writes_deltas_and_deletes_cross_a_mixed_line(py2p_node, rs2p_sync):
 
 
 def test_rs2p_refuses_writes_to_keys_py2p_leases_and_py2p_applies_none_of_ours(py2p_node, rs2p_sync):
-    py = py_sync(py2p_node)
     # py2p must refuse rs2p's write even in a same-second tie: rs2p's ID sorts after py2p's.
-    rs = rs2p_ordered_against(rs2p_sync, py, rs_larger=True)
+    py, rs = ordered_pair(py2p_node, rs2p_sync, rs_larger=True)
     rs_dials_py(rs, py)
 
     py.call("sync_set", key=B("py2p's"), value="py2p's value")
@@ -187,8 +194,7 @@ def test_rs2p_refuses_writes_to_keys_py2p_leases_and_py2p_applies_none_of_ours(p
     # Both hold a value at the same key before they meet: each keeps its own (a handshake entry
     # never replaces a truthy value), and then each owns its copy.
     rs.close()
-    py2 = py_sync(py2p_node)
-    rs2 = rs2p_ordered_against(rs2p_sync, py2, rs_larger=True)
+    py2, rs2 = ordered_pair(py2p_node, rs2p_sync, rs_larger=True)
     py2.call("sync_set", key=B("both"), value="py2p's")
     rs2["both"] = "rs2p's"
     rs_dials_py(rs2, py2)
@@ -203,9 +209,8 @@ def test_rs2p_refuses_writes_to_keys_py2p_leases_and_py2p_applies_none_of_ours(p
 
 
 def test_py2p_writes_to_keys_rs2p_leases_are_dropped_and_counted(py2p_node, rs2p_sync):
-    py = py_sync(py2p_node)
     # rs2p must refuse py2p's write even in a same-second tie: rs2p's ID sorts first.
-    rs = rs2p_ordered_against(rs2p_sync, py, rs_larger=False)
+    py, rs = ordered_pair(py2p_node, rs2p_sync, rs_larger=False)
     py.call("sync_set", key=B("both"), value="py2p's")
     rs["both"] = "rs2p's"
     py_dials_rs(py, rs)
@@ -274,16 +279,9 @@ def _enc(value):
 
 
 def test_without_leasing_py2p_and_rs2p_agree_the_newer_write_wins(py2p_node, rs2p_sync):
-    py = py2p_node(kind="sync", max_outgoing=0, leasing=False)
     # The second writer is rs2p with the smaller ID, so a same-second tie goes to it too.
+    py, rs = ordered_pair(py2p_node, rs2p_sync, rs_larger=False, leasing=False)
     py_id = py.id.encode()
-    rs = None
-    for _ in range(64):
-        rs = rs2p_sync(leasing=False)
-        if rs.id < py_id:
-            break
-        rs.close()
-    assert rs is not None and rs.id < py_id, "no rs2p ID sorted before py2p's"
     assert rs.protocol.subnet == "sync0"
     rs_dials_py(rs, py)
 
