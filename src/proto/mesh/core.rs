@@ -37,6 +37,15 @@ pub(super) const BROADCAST_MAX_AGE_S: i64 = 60;
 #[derive(Debug)]
 pub(super) struct LostPeer(pub(super) Vec<u8>);
 
+/// A standby connection took over a peer's routing entry (see `handshake.rs`, the
+/// duplicate-connection rule): the handler is told after the current input, as for a new
+/// handshake, but no event fires: the peer never left.
+#[derive(Debug)]
+pub(super) struct TakenOver {
+    pub(super) conn: ConnId,
+    pub(super) peer: Vec<u8>,
+}
+
 pub(super) struct Core {
     pub(super) config: MeshConfig,
     /// Our node ID as a big-endian integer (for the duplicate-connection rule).
@@ -54,6 +63,7 @@ pub(super) struct Core {
     pub(super) stats: MeshStats,
     pub(super) outputs: VecDeque<Output>,
     pub(super) lost_peers: Vec<LostPeer>,
+    pub(super) taken_over: Vec<TakenOver>,
     /// Reused buffer of flood targets.
     pub(super) scratch_targets: Vec<ConnId>,
     /// Counter mixed into request IDs.
@@ -82,6 +92,7 @@ impl Core {
             stats: MeshStats::default(),
             outputs: VecDeque::new(),
             lost_peers: Vec::new(),
+            taken_over: Vec::new(),
             scratch_targets: Vec::new(),
             request_counter: 0,
             last_peer_request_ms: None,
@@ -259,7 +270,8 @@ impl Core {
     }
 
     /// Forgets `conn` (closed by either side), counting `reason`. If it held a routing-table
-    /// entry, fires Disconnected and asks the remaining peers for their peer lists. Returns
+    /// entry, a standby connection to the same peer takes the entry over silently; without
+    /// one, fires Disconnected and asks the remaining peers for their peer lists. Returns
     /// false if the connection was unknown (already forgotten).
     pub(super) fn forget(&mut self, conn_id: ConnId, reason: DropReason, now_ms: Millis) -> bool {
         let Some(conn) = self.conns.remove(&conn_id) else {
@@ -278,6 +290,14 @@ impl Core {
         }
         if let Some(peer) = conn.peer_id {
             if self.routing.get(&peer) == Some(&conn_id) {
+                if let Some(standby) = self.standby_for(&peer) {
+                    self.routing.insert(peer.clone(), standby);
+                    self.taken_over.push(TakenOver {
+                        conn: standby,
+                        peer,
+                    });
+                    return true;
+                }
                 self.routing.remove(&peer);
                 self.emit(Event::Disconnected { peer: peer.clone() });
                 self.lost_peers.push(LostPeer(peer));
@@ -285,6 +305,19 @@ impl Core {
             }
         }
         true
+    }
+
+    /// A handshaken connection to `peer` that the routing table does not use (a second
+    /// connection the peer dialled; see the duplicate-connection rule in `handshake.rs`).
+    fn standby_for(&self, peer: &[u8]) -> Option<ConnId> {
+        self.conns
+            .iter()
+            .find(|(id, c)| {
+                c.is_handshaken()
+                    && c.peer_id.as_deref() == Some(peer)
+                    && self.routing.get(peer) != Some(id)
+            })
+            .map(|(&id, _)| id)
     }
 
     fn back_off(&mut self, peer: Vec<u8>, now_ms: Millis) {

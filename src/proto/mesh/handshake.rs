@@ -131,8 +131,19 @@ impl Core {
             }
         }
         let is_new_peer = match self.routing.get(&hs.id).copied() {
-            Some(existing) if existing != conn => {
-                if self.keeps(existing, conn, &hs.id) == existing {
+            Some(existing) if existing != conn => match self.keeps(existing, conn, &hs.id) {
+                Survivor::Both => {
+                    // The peer dialled us twice: it closes one of the two, and whichever
+                    // stays takes the routing entry (see `Core::forget`).
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.state = ConnState::Handshaken;
+                        c.peer_id = Some(hs.id.clone());
+                        c.peer_addr = Some(hs.addr);
+                        c.methods = hs.methods;
+                    }
+                    return;
+                }
+                Survivor::Existing => {
                     let queued = self
                         .conns
                         .get_mut(&conn)
@@ -144,18 +155,20 @@ impl Core {
                     }
                     return;
                 }
-                self.routing.insert(hs.id.clone(), conn);
-                let moved = self
-                    .conns
-                    .get_mut(&existing)
-                    .map(|c| std::mem::take(&mut c.queued_whispers))
-                    .unwrap_or_default();
-                self.close(existing, DropReason::DuplicateConnection, false, now_ms);
-                if let Some(c) = self.conns.get_mut(&conn) {
-                    c.queued_whispers.extend(moved);
+                Survivor::New => {
+                    self.routing.insert(hs.id.clone(), conn);
+                    let moved = self
+                        .conns
+                        .get_mut(&existing)
+                        .map(|c| std::mem::take(&mut c.queued_whispers))
+                        .unwrap_or_default();
+                    self.close(existing, DropReason::DuplicateConnection, false, now_ms);
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.queued_whispers.extend(moved);
+                    }
+                    false
                 }
-                false
-            }
+            },
             Some(_) => false,
             None => true,
         };
@@ -188,28 +201,38 @@ impl Core {
         handler.on_handshake(&mut MeshCtx::new(self, now_ms), conn, &hs.id);
     }
 
-    /// Which of two connections to one peer survives (the duplicate-connection rule).
-    fn keeps(&self, existing: ConnId, new: ConnId, peer_id: &[u8]) -> ConnId {
+    /// Which of two connections to one peer survives (the duplicate-connection rule). Both
+    /// ends must pick the same one, or each closes the connection the other kept and the
+    /// peers end up unlinked:
+    /// - one connection each way: the one dialled by the node with the larger ID;
+    /// - both dialled by us: the one handshaken first (the peer keeps both until we close
+    ///   the other);
+    /// - both dialled by the peer: both, for now; the peer closes one as above.
+    fn keeps(&self, existing: ConnId, new: ConnId, peer_id: &[u8]) -> Survivor {
         let direction = |c: ConnId| self.conns.get(&c).map(|c| c.direction);
         let (Some(existing_dir), Some(new_dir)) = (direction(existing), direction(new)) else {
-            return existing;
+            return Survivor::Existing;
         };
-        if existing_dir == new_dir {
-            return existing;
+        match (existing_dir, new_dir) {
+            (Direction::Outgoing, Direction::Outgoing) => return Survivor::Existing,
+            (Direction::Incoming, Direction::Incoming) => return Survivor::Both,
+            _ => {}
         }
         let peer_int = base58::decode(peer_id).unwrap_or_default();
         let keep_outgoing = base58::cmp_be(&self.my_id_int, &peer_int) == Ordering::Greater;
-        let wanted = if keep_outgoing {
-            Direction::Outgoing
+        if (new_dir == Direction::Outgoing) == keep_outgoing {
+            Survivor::New
         } else {
-            Direction::Incoming
-        };
-        if new_dir == wanted {
-            new
-        } else {
-            existing
+            Survivor::Existing
         }
     }
+}
+
+/// The outcome of the duplicate-connection rule, see [`Core::keeps`].
+enum Survivor {
+    Existing,
+    New,
+    Both,
 }
 
 /// py2p's reader fails when a read ends four bytes into a frame: our first frame avoids

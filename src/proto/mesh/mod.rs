@@ -391,13 +391,19 @@ impl<H: MeshHandler> Mesh<H> {
         self.core.outputs.pop_front()
     }
 
-    /// Tells the handler about peers that left the routing table during the last input.
+    /// Tells the handler about peers that left the routing table during the last input, and
+    /// about standby connections that took a peer's entry over (as a fresh handshake).
     fn run_lost_peer_hooks(&mut self, now_ms: Millis) {
-        while !self.core.lost_peers.is_empty() {
+        while !self.core.lost_peers.is_empty() || !self.core.taken_over.is_empty() {
             let lost = std::mem::take(&mut self.core.lost_peers);
             for core::LostPeer(peer) in lost {
                 self.handler
                     .on_disconnected(&mut MeshCtx::new(&mut self.core, now_ms), &peer);
+            }
+            let taken_over = std::mem::take(&mut self.core.taken_over);
+            for core::TakenOver { conn, peer } in taken_over {
+                self.handler
+                    .on_handshake(&mut MeshCtx::new(&mut self.core, now_ms), conn, &peer);
             }
         }
     }

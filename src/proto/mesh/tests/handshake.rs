@@ -1,9 +1,9 @@
 //! Handshakes, the duplicate-connection rule, peer lists and connection timers.
 
-use super::harness::{node_id, protocol, Net, T0};
+use super::harness::{node_id, protocol, Net, HOST, T0};
 use super::raw::{decode, frame_of, handshake_payload, secs, uint, Raw};
 use crate::proto::mesh::core::MAX_PENDING_HANDSHAKES;
-use crate::proto::mesh::{Direction, DropReason, Event, Output};
+use crate::proto::mesh::{ConnId, Direction, DropReason, Event, Output};
 use crate::wire::{flags, Value};
 
 #[test]
@@ -288,4 +288,80 @@ fn losses_in_quick_succession_cost_one_round_of_peer_requests_per_second() {
     let after_tick = net.sent.len();
     net.tick_to(net.now + 1_000);
     assert_eq!(requests_by_node0(&net, after_tick), 0, "nothing left due");
+}
+
+/// Node 0 dials node 1 twice at once. `dialler_reads_first` is the connection (0 or 1) on
+/// which node 0 reads node 1's handshake first, `acceptor_reads_first` the one on which
+/// node 1 reads node 0's first; everything after the handshakes runs in order.
+fn dial_twice(dialler_reads_first: usize, acceptor_reads_first: usize) -> Net {
+    let mut net = Net::new(2, |_, _| {});
+    let dials = [net.connect(0, 1), net.connect(0, 1)];
+    while net.nodes[0].poll_output().is_some() {} // the two Dial outputs, answered here
+    let mut accepted = [0; 2];
+    for (k, &dial) in dials.iter().enumerate() {
+        accepted[k] = net.nodes[1].on_accepted((HOST.to_string(), 20_000 + k as u16), net.now);
+        net.links.insert((0, dial), (1, accepted[k]));
+        net.links.insert((1, accepted[k]), (0, dial));
+        net.nodes[0].on_connected(dial, net.now);
+    }
+    // Each side's handshake per connection, then delivered in the chosen orders.
+    let mut handshakes: [Vec<(ConnId, Vec<u8>)>; 2] = [Vec::new(), Vec::new()];
+    for (node, out) in handshakes.iter_mut().enumerate() {
+        while let Some(output) = net.nodes[node].poll_output() {
+            if let Output::Transmit { conn, frame, .. } = output {
+                out.push((conn, frame));
+            }
+        }
+    }
+    let order = |first: usize| [first, 1 - first];
+    for k in order(acceptor_reads_first) {
+        let (_, frame) = handshakes[0]
+            .iter()
+            .find(|(conn, _)| *conn == dials[k])
+            .expect("node 0 sent a handshake on each dial");
+        net.nodes[1].on_data(accepted[k], frame, net.now);
+    }
+    for k in order(dialler_reads_first) {
+        let (_, frame) = handshakes[1]
+            .iter()
+            .find(|(conn, _)| *conn == accepted[k])
+            .expect("node 1 sent a handshake on each accepted connection");
+        net.nodes[0].on_data(dials[k], frame, net.now);
+    }
+    net.run();
+    net
+}
+
+#[test]
+fn a_peer_that_dials_us_twice_stays_linked_by_one_connection_whatever_the_order() {
+    for dialler_reads_first in 0..2 {
+        for acceptor_reads_first in 0..2 {
+            let case = format!(
+                "dialler first {dialler_reads_first}, acceptor first {acceptor_reads_first}"
+            );
+            let mut net = dial_twice(dialler_reads_first, acceptor_reads_first);
+            assert_eq!(net.peer_ids(0), vec![node_id(1)], "{case}");
+            assert_eq!(net.peer_ids(1), vec![node_id(0)], "{case}");
+            let kept = net.nodes[0].peers()[0].conn;
+            assert_eq!(
+                net.links.get(&(0, kept)).map(|&(_, conn)| conn),
+                Some(net.nodes[1].peers()[0].conn),
+                "{case}: both ends route over the same connection"
+            );
+            assert_eq!(net.links.len(), 2, "{case}: the other connection is closed");
+            assert_eq!(
+                (net.connected_events(0), net.connected_events(1)),
+                (1, 1),
+                "{case}"
+            );
+            assert_eq!(
+                (net.disconnected_events(0), net.disconnected_events(1)),
+                (0, 0),
+                "{case}"
+            );
+            net.nodes[1].broadcast(0, vec![Value::Str("still linked".into())], net.now);
+            net.run();
+            assert_eq!(net.messages(0).len(), 1, "{case}");
+        }
+    }
 }
