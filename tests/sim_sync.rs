@@ -85,7 +85,10 @@ fn a_key_written_on_both_sides_keeps_each_sides_value() {
 fn fresh_nodes_get_the_whole_table_and_pass_on_adds_less_than_the_dumps() {
     let r = run(true, 1);
     let join = &r.late_join;
-    assert_eq!(join.complete, join.joiners, "a joiner lacks a key: {join:?}");
+    assert_eq!(
+        join.complete, join.joiners,
+        "a joiner lacks a key: {join:?}"
+    );
     assert!(join.dump_entries > 0);
     assert!(
         join.passed_on < join.dump_entries,
