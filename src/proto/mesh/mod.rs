@@ -86,6 +86,8 @@ pub struct MeshConfig {
     pub seen_capacity: usize,
     /// Seconds a connection may take to send a valid handshake (default 30).
     pub handshake_timeout_s: u64,
+    /// Redial lost links this node dialled (default on; see `redial.rs`).
+    pub redial_lost_peers: bool,
 }
 
 impl MeshConfig {
@@ -99,6 +101,7 @@ impl MeshConfig {
             limits: Limits::DEFAULT,
             seen_capacity: 1_000_000,
             handshake_timeout_s: 30,
+            redial_lost_peers: true,
         }
     }
 }

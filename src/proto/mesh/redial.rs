@@ -1,15 +1,16 @@
-//! Redialling lost peers: when a connection this node dialled, handshook and used for at
-//! least [`QUICK_LOSS_MS`] ends without either side deciding it (the driver reports EOF, a
-//! reset or a socket error as `PeerClosed`), the node dials the same address again after 1,
-//! 2, 4, 8 and 16 s (each delay counted from the previous attempt's end), and gives up after
-//! [`REDIAL_DELAYS_MS`]`.len()` attempts. This is what heals a partition: the sync table and
+//! Redialling lost peers: when a connection this node dialled and handshook ends without
+//! either side deciding it (the driver reports EOF, a reset or a socket error as
+//! `PeerClosed`), the node dials the same address again after 1, 2, 4, 8 and 16 s (each delay
+//! counted from the previous attempt's end), and gives up after [`REDIAL_DELAYS_MS`]`.len()`
+//! attempts. A peer linked again (by our dial or its own) ends the redials once the link has
+//! held for [`QUICK_LOSS_MS`]; lost sooner, the count goes on, so a peer that accepts and
+//! drops us costs at most five dials. This is what heals a partition: the sync table and
 //! the chord table reconcile only over connections that open again.
 //!
 //! Not redialled: connections the core closed (a protocol error, a duplicate, a handshake
 //! timeout), connections the driver closed for a reason of its own (a slow peer), accepted
-//! connections (the other side redials them), and links that ended within
-//! [`QUICK_LOSS_MS`] of opening (a peer refusing a duplicate). A peer that is linked again
-//! by any connection is no longer redialled. An orderly quit of the peer looks like EOF,
+//! connections (the other side redials them), and a peer still linked by another connection
+//! (a duplicate the peer closed). A peer linked again before an attempt is due is not dialled. An orderly quit of the peer looks like EOF,
 //! so it is redialled too: the dials are refused and the node gives up after the last one.
 
 use super::conn::ConnState;
@@ -27,25 +28,41 @@ pub(super) struct Redial {
     addr: (String, u16),
     /// Attempts made so far.
     attempts: usize,
-    /// When the next attempt is due (none while one is in flight).
+    /// When the next attempt is due (none while one is in flight or the peer is linked).
     due_ms: Option<Millis>,
     /// The connection of the attempt in flight.
     conn: Option<ConnId>,
+    /// Since when the peer is linked again: the entry ends after [`QUICK_LOSS_MS`] of it, so
+    /// a peer that accepts and drops us at once uses up the attempts instead of resetting them.
+    linked_since: Option<Millis>,
+}
+
+impl Redial {
+    /// Schedules the next attempt after a failed one or a loss; false when none is left.
+    fn schedule_next(&mut self, now_ms: Millis) -> bool {
+        self.conn = None;
+        self.linked_since = None;
+        match REDIAL_DELAYS_MS.get(self.attempts) {
+            Some(delay) => {
+                self.due_ms = Some(now_ms.saturating_add(*delay));
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 impl Core {
     /// `conn` is about to be forgotten for `reason` (reported by the driver): schedule a
-    /// redial if it was a working link this node dialled that nobody decided to close.
+    /// redial if it was a link this node dialled and handshook that nobody decided to close.
     pub(super) fn note_loss(&mut self, conn: ConnId, reason: DropReason, now_ms: Millis) {
-        if reason != DropReason::PeerClosed || self.redials.len() >= MAX_REDIALS {
+        if !self.config.redial_lost_peers || reason != DropReason::PeerClosed {
             return;
         }
         let Some(c) = self.conns.get(&conn) else {
             return;
         };
-        let working = c.direction == Direction::Outgoing
-            && c.state == ConnState::Handshaken
-            && now_ms.saturating_sub(c.opened_ms) >= QUICK_LOSS_MS;
+        let working = c.direction == Direction::Outgoing && c.state == ConnState::Handshaken;
         let (Some(peer), Some(addr), true) = (c.peer_id.clone(), c.dialled_addr.clone(), working)
         else {
             return;
@@ -53,20 +70,31 @@ impl Core {
         if self.routing.get(&peer) != Some(&conn) {
             return; // Not its routing entry: the peer is linked by another connection.
         }
-        let due = now_ms.saturating_add(REDIAL_DELAYS_MS[0]);
-        self.redials.insert(
-            peer,
-            Redial {
-                addr,
-                attempts: 0,
-                due_ms: Some(due),
-                conn: None,
-            },
-        );
+        if let Some(r) = self.redials.get_mut(&peer) {
+            // Lost again soon after a redial: carry on with the next delay.
+            if r.conn.is_none() && !r.schedule_next(now_ms) {
+                self.redials.remove(&peer);
+                self.stats.redials_given_up += 1;
+            }
+            return;
+        }
+        if self.redials.len() >= MAX_REDIALS {
+            return;
+        }
+        let mut redial = Redial {
+            addr,
+            attempts: 0,
+            due_ms: None,
+            conn: None,
+            linked_since: None,
+        };
+        redial.schedule_next(now_ms);
+        self.redials.insert(peer, redial);
     }
 
-    /// Advances every redial (called on each tick): drops the peers linked again, schedules
-    /// the next attempt after a failed one or gives up, and dials those due.
+    /// Advances every redial (called on each tick): ends those whose peer has been linked
+    /// again for [`QUICK_LOSS_MS`], schedules the next attempt after a failed one or gives
+    /// up, and dials those due.
     pub(super) fn run_redials(&mut self, now_ms: Millis) {
         if self.redials.is_empty() {
             return;
@@ -74,30 +102,37 @@ impl Core {
         let mut done = Vec::new();
         let mut dial = Vec::new();
         for (peer, r) in &mut self.redials {
-            if self.routing.contains_key(peer) {
-                done.push(peer.clone());
+            let attempt_state = r.conn.map(|c| self.conns.get(&c).map(|c| c.state));
+            // Linked by any connection, or the attempt reached a node that now has another
+            // ID at that address.
+            let linked = self.routing.contains_key(peer)
+                || attempt_state == Some(Some(ConnState::Handshaken));
+            if linked {
+                let since = *r.linked_since.get_or_insert(now_ms);
+                if now_ms.saturating_sub(since) >= QUICK_LOSS_MS {
+                    done.push(peer.clone());
+                }
                 continue;
             }
-            if let Some(conn) = r.conn {
-                match self.conns.get(&conn).map(|c| c.state) {
-                    Some(ConnState::Handshaken) => {
-                        // Linked again (the peer may have come back under another ID).
+            match attempt_state {
+                Some(Some(_)) => continue, // Still dialling or waiting for the handshake.
+                Some(None) => {
+                    // The attempt failed, or linked and was lost again.
+                    if !r.schedule_next(now_ms) {
+                        self.stats.redials_given_up += 1;
                         done.push(peer.clone());
                         continue;
                     }
-                    Some(_) => continue, // Still dialling or waiting for the handshake.
-                    None => {
-                        r.conn = None;
-                        match REDIAL_DELAYS_MS.get(r.attempts) {
-                            Some(delay) => r.due_ms = Some(now_ms.saturating_add(*delay)),
-                            None => {
-                                self.stats.redials_given_up += 1;
-                                done.push(peer.clone());
-                                continue;
-                            }
-                        }
+                }
+                None if r.due_ms.is_none() => {
+                    // Was linked through another connection, which is gone.
+                    if !r.schedule_next(now_ms) {
+                        self.stats.redials_given_up += 1;
+                        done.push(peer.clone());
+                        continue;
                     }
                 }
+                None => {}
             }
             if r.due_ms.is_some_and(|due| due <= now_ms) && !self.dialling.contains_key(peer) {
                 dial.push(peer.clone());

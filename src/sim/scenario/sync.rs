@@ -33,6 +33,8 @@ pub struct SyncWorld {
     protocol_id: String,
     max_outgoing: usize,
     leasing: bool,
+    /// Whether the mesh core redials lost links (`MeshConfig::redial_lost_peers`).
+    pub mesh_redial: bool,
     id_rng: Rng,
 }
 
@@ -47,6 +49,7 @@ impl SyncWorld {
             protocol_id: ids::protocol_id(&protocol_subnet("rs2p-sim", leasing), "Plaintext"),
             max_outgoing,
             leasing,
+            mesh_redial: true,
             id_rng,
         }
     }
@@ -66,6 +69,7 @@ impl SyncWorld {
         );
         let mut config = MeshConfig::new(self.protocol_id.clone(), node_id, addr);
         config.max_outgoing = self.max_outgoing;
+        config.redial_lost_peers = self.mesh_redial;
         let shared = Arc::new(SyncShared::new(self.leasing, 1));
         self.sim.start(host, |now| {
             Mesh::with_handler(config, SyncHandler::new(shared), now)
@@ -166,9 +170,12 @@ pub struct SyncStudyConfig {
     pub partition_ms: SimTime,
     /// How long after the heal the study watches.
     pub observe_ms: SimTime,
-    /// After the heal, redial every connection the partition cut (as an application that
-    /// reconnects would; the mesh core itself does not).
+    /// After the heal, redial every connection the partition cut at once (as an application
+    /// that reconnects would).
     pub redial_after_heal: bool,
+    /// The mesh core's own redial of lost links (`MeshConfig::redial_lost_peers`, on in
+    /// production); off, nothing crosses a healed partition unless the scenario redials.
+    pub mesh_redial: bool,
     /// Fresh nodes that join the full table after the observation (one every
     /// `join_interval_ms`), to measure what a join costs.
     pub late_joiners: u32,
@@ -189,7 +196,28 @@ impl SyncStudyConfig {
             partition_ms: 30_000,
             observe_ms: 120_000,
             redial_after_heal: false,
+            mesh_redial: true,
             late_joiners: 10,
+        }
+    }
+
+    /// The variants the study reports: no redial at all, the mesh core's own redial (the
+    /// core as shipped), and the cut links dialled again by the scenario right after the heal.
+    pub fn variants(nodes: u32, seed: u64) -> Vec<SyncStudyConfig> {
+        let base = SyncStudyConfig::new(nodes, seed);
+        let mut none = base.clone();
+        none.mesh_redial = false;
+        let mut scenario = base.clone();
+        scenario.redial_after_heal = true;
+        vec![none, base, scenario]
+    }
+
+    /// A short name of the variant, for tables and charts.
+    pub fn variant(&self) -> &'static str {
+        match (self.redial_after_heal, self.mesh_redial) {
+            (true, _) => "cut links redialled at once",
+            (false, true) => "core alone (mesh redials)",
+            (false, false) => "no redial",
         }
     }
 }
@@ -265,6 +293,7 @@ pub fn sync_study(cfg: &SyncStudyConfig) -> SyncStudyResult {
     let wall = std::time::Instant::now();
     let heap0 = heap_in_use_bytes();
     let mut w = SyncWorld::new(cfg.seed, cfg.network.clone(), cfg.max_outgoing, cfg.leasing);
+    w.mesh_redial = cfg.mesh_redial;
     w.grow(cfg.nodes, cfg.join_interval_ms);
     let t = w.sim.now() + cfg.settle_ms;
     w.sim.run_until(t);
@@ -515,11 +544,7 @@ fn is_conflict_value(key: &[u8], value: &Value) -> bool {
 }
 
 fn variant(r: &SyncStudyResult) -> &'static str {
-    if r.config.redial_after_heal {
-        "cut links redialled"
-    } else {
-        "nothing (core alone)"
-    }
+    r.config.variant()
 }
 
 /// The study as Markdown: convergence after the heal (one row per variant), then what the
@@ -581,11 +606,7 @@ pub fn sync_chart(results: &[SyncStudyResult]) -> crate::sim::svg::LineChart {
     use crate::sim::svg::{LineChart, Series};
     let mut series = Vec::new();
     for r in results {
-        let name = if r.config.redial_after_heal {
-            "redialled"
-        } else {
-            "alone"
-        };
+        let name = r.config.variant();
         series.push(Series {
             label: format!("{name}: all keys"),
             points: r

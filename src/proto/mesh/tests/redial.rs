@@ -1,6 +1,6 @@
 //! Redialling lost peers: a working link this node dialled that breaks comes back on its
-//! own; a peer that no longer answers is tried five times and given up; links the core
-//! closed, accepted links and links that broke right after opening are not redialled.
+//! own; a peer that no longer answers, or accepts and drops us each time, is tried five
+//! times and given up; links the core closed and accepted links are not redialled.
 
 use super::harness::{config, node_id, Net, T0};
 use crate::proto::mesh::{DropReason, Mesh, Millis};
@@ -38,7 +38,11 @@ fn a_broken_link_this_node_dialled_comes_back_after_a_second() {
     assert_eq!(net.nodes[0].stats().redials, 1);
     assert_eq!(net.nodes[1].stats().redials, 0, "the accepting side waits");
     tick_for(&mut net, 60);
-    assert_eq!(net.nodes[0].stats().redials, 1, "linked again: no more dials");
+    assert_eq!(
+        net.nodes[0].stats().redials,
+        1,
+        "linked again: no more dials"
+    );
 }
 
 #[test]
@@ -89,9 +93,29 @@ fn a_link_the_core_closed_for_a_protocol_error_is_not_redialled() {
 }
 
 #[test]
-fn a_link_that_broke_right_after_opening_is_not_redialled() {
-    let mut net = Net::new(2, |_, cfg| cfg.max_outgoing = 0);
+fn a_peer_that_accepts_and_drops_us_at_once_costs_five_dials() {
+    let mut net = pair();
+    break_the_link(&mut net);
+    for _ in 0..120 {
+        tick_for(&mut net, 1);
+        // Every time the link is back, it breaks again at once.
+        if let Some(conn) = net.nodes[0].peers().first().map(|p| p.conn) {
+            net.break_link(0, conn);
+            net.run();
+        }
+    }
+    assert_eq!(net.nodes[0].stats().redials, 5);
+    assert_eq!(net.nodes[0].stats().redials_given_up, 1);
+}
+
+#[test]
+fn with_redials_off_a_broken_link_stays_broken() {
+    let mut net = Net::new(2, |_, cfg| {
+        cfg.max_outgoing = 0;
+        cfg.redial_lost_peers = false;
+    });
     net.line(&[(0, 1)]);
+    net.tick_to(T0 + 60_000);
     break_the_link(&mut net);
     tick_for(&mut net, 40);
     assert_eq!(net.nodes[0].stats().redials, 0);
