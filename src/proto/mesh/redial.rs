@@ -114,25 +114,16 @@ impl Core {
                 }
                 continue;
             }
-            match attempt_state {
-                Some(Some(_)) => continue, // Still dialling or waiting for the handshake.
-                Some(None) => {
-                    // The attempt failed, or linked and was lost again.
-                    if !r.schedule_next(now_ms) {
-                        self.stats.redials_given_up += 1;
-                        done.push(peer.clone());
-                        continue;
-                    }
-                }
-                None if r.due_ms.is_none() => {
-                    // Was linked through another connection, which is gone.
-                    if !r.schedule_next(now_ms) {
-                        self.stats.redials_given_up += 1;
-                        done.push(peer.clone());
-                        continue;
-                    }
-                }
-                None => {}
+            if matches!(attempt_state, Some(Some(_))) {
+                continue; // Still dialling or waiting for the handshake.
+            }
+            // The attempt failed (or linked and was lost again), or the peer was linked
+            // through another connection, which is gone.
+            let lost = attempt_state.is_some() || r.due_ms.is_none();
+            if lost && !r.schedule_next(now_ms) {
+                self.stats.redials_given_up += 1;
+                done.push(peer.clone());
+                continue;
             }
             if r.due_ms.is_some_and(|due| due <= now_ms) && !self.dialling.contains_key(peer) {
                 dial.push(peer.clone());
