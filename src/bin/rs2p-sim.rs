@@ -109,10 +109,8 @@ fn run(args: &Args) -> Result<(), String> {
 
 fn run_sync(args: &Args, header: &str) -> Result<(), String> {
     let mut results = Vec::new();
-    for redial in [false, true] {
-        let mut cfg = SyncStudyConfig::new(args.sync_nodes, args.seed);
-        cfg.redial_after_heal = redial;
-        eprintln!("sync study: {} nodes, redial {redial} ...", cfg.nodes);
+    for cfg in SyncStudyConfig::variants(args.sync_nodes, args.seed) {
+        eprintln!("sync study: {} nodes, {} ...", cfg.nodes, cfg.variant());
         let r = sync_study(&cfg);
         eprintln!(
             "  done in {:.1} s wall, trace hash {:016x}",

@@ -1,6 +1,7 @@
 """rs2p sync tables (rs2p.sync.SyncSocket) against py2p 0.7.878 sync nodes, live on 127.0.0.1:
-writes, deltas and deletes along a mixed line of nodes, leases refused both ways, and the table a
-node receives on its handshake (rs2p joining py2p and py2p joining rs2p).
+writes, deltas and deletes along a mixed line of nodes, leases refused both ways, the table a
+node receives on its handshake (rs2p joining py2p and py2p joining rs2p), and handshake entries
+that rs2p passes on (py2p applies them; py2p itself passes none on).
 
 The py2p nodes run in their own processes (py2p_peer.py --kind sync, leasing on, subnet
 'sync' + '1'). py2p nodes get max_outgoing 0 and rs2p nodes max_outgoing=0 so that a line of
@@ -265,6 +266,49 @@ def test_py2p_joining_rs2p_receives_its_table(py2p_node, rs2p_sync):
         assert items[key][1:] == rs_meta(rs, key)
     assert items[b"map"][1] == other.id
     assert py.call("status")["status"] == "Nominal"
+
+
+def py_peer_ids(py):
+    """The py2p node's routing table IDs as bytes (py2p keeps them as bytes or str)."""
+    return [i if isinstance(i, bytes) else i.encode() for i in (unb(r["id"]) for r in py.call("routing_table"))]
+
+
+def py_dials_py(py, other):
+    py.call("connect", host="127.0.0.1", port=other.port)
+    h.wait_until(lambda: other.id.encode() in py_peer_ids(py) and py.id.encode() in py_peer_ids(other), WAIT,
+                 "py2p %s and py2p %s to link" % (py.id, other.id))
+
+
+def test_rs2p_passes_handshake_entries_on_and_py2p_applies_but_does_not_pass_them(
+        py2p_node, rs2p_sync):
+    """Line py2p Q2 - py2p Q - rs2p R - rs2p S, all empty; then py2p P, holding a key, dials R.
+    R takes P's entry from P's handshake dump and passes it on to Q and S with P's owner and
+    time; Q, a py2p node, applies it although it arrives long after Q's handshake with R, and
+    does not pass it on to Q2 (py2p never does)."""
+    q2, q = py_sync(py2p_node), py_sync(py2p_node)
+    r, s = rs2p_sync(), rs2p_sync()
+    py_dials_py(q2, q)
+    py_dials_rs(q, r)
+    s.connect("127.0.0.1", r.port)
+    h.wait_until(lambda: h.has_peer(r, s.id) and h.has_peer(s, r.id), WAIT, "two rs2p nodes to link")
+
+    p = py_sync(py2p_node)
+    p.call("sync_set", key=B(b"from P"), value="P's value")
+    owner_time = py_items(p)[b"from P"][1:]
+    py_dials_rs(p, r)
+
+    wait_rs(s, b"from P", "P's value")
+    assert rs_meta(s, b"from P") == rs_meta(r, b"from P") == owner_time
+    wait_py(q, b"from P", "P's value")
+    assert py_items(q)[b"from P"][1:] == owner_time
+
+    # A marker written after Q took the entry reaches Q2 through Q: had Q passed the entry on,
+    # it would have done so before relaying the marker.
+    r["marker"] = 1
+    wait_py(q2, b"marker", 1)
+    assert py_value(q2, b"from P") == MISSING
+    for py in (p, q, q2):
+        assert py.call("status")["status"] == "Nominal"
 
 
 def _enc(value):

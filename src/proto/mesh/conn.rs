@@ -62,6 +62,8 @@ pub(super) struct Conn {
     pub(super) methods: Vec<u8>,
     /// The peer ID we dialled this connection for (from a peer list or a response).
     pub(super) expected_id: Option<Vec<u8>>,
+    /// The address we dialled (outgoing connections): where a lost link is redialled.
+    pub(super) dialled_addr: Option<(String, u16)>,
     /// Packet sets to whisper once the expected peer's handshake arrives (reply flow).
     pub(super) queued_whispers: Vec<Vec<Value>>,
 }
@@ -83,6 +85,7 @@ impl Conn {
             peer_addr: None,
             methods: Vec::new(),
             expected_id: None,
+            dialled_addr: None,
             queued_whispers: Vec::new(),
         }
     }

@@ -6,6 +6,7 @@
 
 use super::conn::{Conn, ConnIds, ConnState, LinkKind};
 use super::encode::{self, FrameSet};
+use super::redial::Redial;
 use super::requests::PendingRequests;
 use super::seen::SeenSet;
 use super::{
@@ -57,6 +58,8 @@ pub(super) struct Core {
     pub(super) dialling: BTreeMap<Vec<u8>, ConnId>,
     /// Peer IDs not to dial from peer lists until the given time (see [`REDIAL_BACKOFF_MS`]).
     pub(super) redial_after: BTreeMap<Vec<u8>, Millis>,
+    /// Lost peers being redialled (see `redial.rs`).
+    pub(super) redials: BTreeMap<Vec<u8>, Redial>,
     pub(super) seen: SeenSet,
     pub(super) requests: PendingRequests,
     pub(super) ids: ConnIds,
@@ -86,6 +89,7 @@ impl Core {
             routing: BTreeMap::new(),
             dialling: BTreeMap::new(),
             redial_after: BTreeMap::new(),
+            redials: BTreeMap::new(),
             seen,
             requests: PendingRequests::new(),
             ids: ConnIds::new(),
@@ -249,6 +253,7 @@ impl Core {
             self.dialling.insert(peer.clone(), conn_id);
             conn.expected_id = Some(peer);
         }
+        conn.dialled_addr = Some((host.to_string(), port));
         self.conns.insert(conn_id, conn);
         self.outputs.push_back(Output::Dial {
             conn: conn_id,

@@ -31,9 +31,12 @@
 //!   answers to them are not sent.
 //! * A peer whose connection ended within 10 s of opening (a failed dial, a refused
 //!   duplicate) is not dialled again from peer lists for 30 s: no redial loops.
+//! * A working link this node dialled that the driver reports closed (`PeerClosed`: EOF,
+//!   reset, socket error) is redialled after 1, 2, 4, 8 and 16 s, then given up
+//!   ([`MeshStats::redials`], [`MeshStats::redials_given_up`]; see `redial.rs`).
 //! * Module map: `core.rs` state and send/close primitives, `conn.rs` per-connection state,
 //!   `inbound.rs` decoding and dispatch, `handshake.rs`, `peers.rs`, `relay.rs`, `seen.rs`,
-//!   `requests.rs`, `renegotiate.rs`, `timers.rs`, `encode.rs`, `handler.rs`; tests under
+//!   `requests.rs`, `renegotiate.rs`, `timers.rs`, `redial.rs`, `encode.rs`, `handler.rs`; tests under
 //!   `tests/` (an in-memory network of nodes and a raw scripted peer).
 
 mod conn;
@@ -43,6 +46,7 @@ mod handler;
 mod handshake;
 mod inbound;
 mod peers;
+mod redial;
 mod relay;
 mod renegotiate;
 mod requests;
@@ -82,6 +86,8 @@ pub struct MeshConfig {
     pub seen_capacity: usize,
     /// Seconds a connection may take to send a valid handshake (default 30).
     pub handshake_timeout_s: u64,
+    /// Redial lost links this node dialled (default on; see `redial.rs`).
+    pub redial_lost_peers: bool,
 }
 
 impl MeshConfig {
@@ -95,6 +101,7 @@ impl MeshConfig {
             limits: Limits::DEFAULT,
             seen_capacity: 1_000_000,
             handshake_timeout_s: 30,
+            redial_lost_peers: true,
         }
     }
 }
@@ -146,6 +153,10 @@ pub struct MeshStats {
     pub dropped: [u64; DROP_REASONS],
     /// `renegotiate [resend]` frames received and ignored (added to the contract).
     pub resend_ignored: u64,
+    /// Dials made to redial a lost peer (see `redial.rs`).
+    pub redials: u64,
+    /// Lost peers given up on after the last redial failed.
+    pub redials_given_up: u64,
 }
 
 /// Whether this node dialled a connection or accepted it.
@@ -319,6 +330,7 @@ impl<H: MeshHandler> Mesh<H> {
     /// `conn` is gone: EOF, a socket error, a failed dial, or closed by the driver for
     /// `reason` (the core counts it).
     pub fn on_closed(&mut self, conn: ConnId, reason: DropReason, now_ms: Millis) {
+        self.core.note_loss(conn, reason, now_ms);
         self.core.forget(conn, reason, now_ms);
         self.run_lost_peer_hooks(now_ms);
     }

@@ -11,6 +11,7 @@ impl Core {
         self.requests.expire(now_ms);
         self.expire_backoffs(now_ms);
         self.send_due_peer_request(now_ms);
+        self.run_redials(now_ms);
         let handshake_ms = self.config.handshake_timeout_s.saturating_mul(1000);
         let mut expired: Vec<(ConnId, DropReason)> = Vec::new();
         for (&id, conn) in &self.conns {

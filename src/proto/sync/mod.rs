@@ -11,12 +11,15 @@
 //!   (reads never wait for the I/O thread), counters, the queue of changes for the user and
 //!   local writes (lease-checked, applied and sent with one timestamp).
 //! * `handler.rs` — wire in and out: `store`/`delta` frames, the table dump on handshakes.
+//! * `pass_on.rs` — whispered dump entries that changed the table, waiting to be passed on
+//!   to the other neighbours (so keys cross a healed partition), and who is skipped.
 //!
 //! The protocol ID of a sync node is computed from its subnet plus `"1"` (leasing on) or
 //! `"0"` (off): see [`protocol_subnet`]. Not here: sockets, threads, callbacks (`crate::api`).
 
 mod handler;
 mod lease;
+mod pass_on;
 mod shared;
 mod table;
 
@@ -25,6 +28,7 @@ mod tests;
 
 pub use handler::SyncHandler;
 pub use lease::{may_write, Meta, LEASE_SECONDS};
+pub use pass_on::PASS_ON_DELAY_MS;
 pub use shared::{secs, LocalError, LocalOutcome, LocalWrite, SyncShared, SyncStats};
 pub use table::{Change, Entry, Refusal, Table, REFUSALS};
 

@@ -24,6 +24,11 @@ pub struct SyncStats {
     pub dump_entries_sent: u64,
     /// Changes not queued for the user because the queue was full.
     pub changes_shed: u64,
+    /// Dump entries passed on: whispered to another neighbour after they changed our table.
+    pub dump_entries_passed_on: u64,
+    /// (neighbour, entry) pairs not passed on because the neighbour holds the key: it listed
+    /// the key to us, or it received our own dump after the entry arrived.
+    pub pass_on_skipped: u64,
 }
 
 impl SyncStats {
@@ -76,6 +81,8 @@ pub struct SyncShared {
     refused: [AtomicU64; REFUSALS],
     dump_entries_sent: AtomicU64,
     changes_shed: AtomicU64,
+    dump_entries_passed_on: AtomicU64,
+    pass_on_skipped: AtomicU64,
     /// Changes are queued only while someone listens.
     record_changes: AtomicBool,
     changes: Mutex<ChangeQueue>,
@@ -96,6 +103,8 @@ impl SyncShared {
             refused: Default::default(),
             dump_entries_sent: AtomicU64::new(0),
             changes_shed: AtomicU64::new(0),
+            dump_entries_passed_on: AtomicU64::new(0),
+            pass_on_skipped: AtomicU64::new(0),
             record_changes: AtomicBool::new(false),
             changes: Mutex::new(ChangeQueue {
                 changes: VecDeque::new(),
@@ -124,6 +133,8 @@ impl SyncShared {
             refused,
             dump_entries_sent: self.dump_entries_sent.load(Ordering::Relaxed),
             changes_shed: self.changes_shed.load(Ordering::Relaxed),
+            dump_entries_passed_on: self.dump_entries_passed_on.load(Ordering::Relaxed),
+            pass_on_skipped: self.pass_on_skipped.load(Ordering::Relaxed),
         }
     }
 
@@ -204,13 +215,13 @@ impl SyncShared {
     pub(super) fn apply_remote(
         &self,
         apply: impl FnOnce(&mut Table) -> Result<Change, Refusal>,
-    ) -> Result<(), Refusal> {
+    ) -> Result<Change, Refusal> {
         let mut table = self.table.write();
         match apply(&mut table) {
             Ok(change) => {
                 self.accepted.fetch_add(1, Ordering::Relaxed);
                 self.queue_change(&change);
-                Ok(())
+                Ok(change)
             }
             Err(why) => {
                 self.count_refusal(why);
@@ -225,6 +236,12 @@ impl SyncShared {
 
     pub(super) fn count_dump_entries(&self, n: u64) {
         self.dump_entries_sent.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub(super) fn count_passed_on(&self, sent: u64, skipped: u64) {
+        self.dump_entries_passed_on
+            .fetch_add(sent, Ordering::Relaxed);
+        self.pass_on_skipped.fetch_add(skipped, Ordering::Relaxed);
     }
 
     /// Queues `change` for the user (table lock held by the caller).

@@ -4,10 +4,14 @@
 //! partition heals, and the study samples once a virtual second how many nodes hold every key
 //! with the value written.
 //!
+//! After the observation, a few fresh nodes join the full table, and the study counts what
+//! that costs: dump entries whispered on handshakes, and dump entries passed on.
+//!
 //! Local writes are the sans-IO equivalent of `api::SyncTable::set`: `SyncShared::write_local`
 //! lease-checks and applies the write and hands the frame to `Mesh::broadcast` with the same
-//! timestamp. Not here: any change to what the sync core does after a heal (it reconciles only
-//! through handshake dumps on connections that open again; this study measures that).
+//! timestamp. Not here: any change to what the sync core does after a heal (it reconciles
+//! through handshake dumps on connections that open again, passed on by every node whose
+//! table they changed; this study measures that).
 
 use super::host_addr;
 use crate::proto::mesh::{Mesh, MeshConfig};
@@ -29,6 +33,8 @@ pub struct SyncWorld {
     protocol_id: String,
     max_outgoing: usize,
     leasing: bool,
+    /// Whether the mesh core redials lost links (`MeshConfig::redial_lost_peers`).
+    pub mesh_redial: bool,
     id_rng: Rng,
 }
 
@@ -43,6 +49,7 @@ impl SyncWorld {
             protocol_id: ids::protocol_id(&protocol_subnet("rs2p-sim", leasing), "Plaintext"),
             max_outgoing,
             leasing,
+            mesh_redial: true,
             id_rng,
         }
     }
@@ -62,6 +69,7 @@ impl SyncWorld {
         );
         let mut config = MeshConfig::new(self.protocol_id.clone(), node_id, addr);
         config.max_outgoing = self.max_outgoing;
+        config.redial_lost_peers = self.mesh_redial;
         let shared = Arc::new(SyncShared::new(self.leasing, 1));
         self.sim.start(host, |now| {
             Mesh::with_handler(config, SyncHandler::new(shared), now)
@@ -162,9 +170,15 @@ pub struct SyncStudyConfig {
     pub partition_ms: SimTime,
     /// How long after the heal the study watches.
     pub observe_ms: SimTime,
-    /// After the heal, redial every connection the partition cut (as an application that
-    /// reconnects would; the mesh core itself does not).
+    /// After the heal, redial every connection the partition cut at once (as an application
+    /// that reconnects would).
     pub redial_after_heal: bool,
+    /// The mesh core's own redial of lost links (`MeshConfig::redial_lost_peers`, on in
+    /// production); off, nothing crosses a healed partition unless the scenario redials.
+    pub mesh_redial: bool,
+    /// Fresh nodes that join the full table after the observation (one every
+    /// `join_interval_ms`), to measure what a join costs.
+    pub late_joiners: u32,
 }
 
 impl SyncStudyConfig {
@@ -182,6 +196,28 @@ impl SyncStudyConfig {
             partition_ms: 30_000,
             observe_ms: 120_000,
             redial_after_heal: false,
+            mesh_redial: true,
+            late_joiners: 10,
+        }
+    }
+
+    /// The variants the study reports: no redial at all, the mesh core's own redial (the
+    /// core as shipped), and the cut links dialled again by the scenario right after the heal.
+    pub fn variants(nodes: u32, seed: u64) -> Vec<SyncStudyConfig> {
+        let base = SyncStudyConfig::new(nodes, seed);
+        let mut none = base.clone();
+        none.mesh_redial = false;
+        let mut scenario = base.clone();
+        scenario.redial_after_heal = true;
+        vec![none, base, scenario]
+    }
+
+    /// A short name of the variant, for tables and charts.
+    pub fn variant(&self) -> &'static str {
+        match (self.redial_after_heal, self.mesh_redial) {
+            (true, _) => "cut links redialled at once",
+            (false, true) => "core alone (mesh redials)",
+            (false, false) => "no redial",
         }
     }
 }
@@ -197,6 +233,8 @@ pub struct SyncSample {
     pub pairs_converged: f64,
     /// Share of conflict keys on which all live nodes hold the same value.
     pub conflicts_agreed: f64,
+    /// Share of (node, conflict key) pairs holding one of the values written.
+    pub conflict_pairs_held: f64,
     /// Open connections between the two halves.
     pub links_across: usize,
 }
@@ -215,9 +253,33 @@ pub struct SyncStudyResult {
     pub full_convergence_ms: Option<SimTime>,
     /// Handshake-dump entries whispered after the heal.
     pub dump_entries_after_heal: u64,
+    /// Dump entries passed on after the heal.
+    pub passed_on_after_heal: u64,
+    /// Share of the (node, conflict key) pairs held just before the heal that still hold the
+    /// same value at the end (a dump entry never replaces a held value: 1.0).
+    pub conflicts_kept: f64,
+    /// What the late joiners cost.
+    pub late_join: JoinCost,
     pub heap_per_node: Option<f64>,
     pub trace_hash: u64,
     pub wall_ms: u128,
+}
+
+/// The traffic of fresh nodes joining the full table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JoinCost {
+    pub joiners: u32,
+    /// Keys in the table they joined.
+    pub table_keys: usize,
+    /// Dump entries whispered on handshakes meanwhile (by everyone).
+    pub dump_entries: u64,
+    /// Dump entries passed on meanwhile.
+    pub passed_on: u64,
+    /// (neighbour, entry) pairs not passed on because the neighbour held the key: what
+    /// passing every changing entry on to every other neighbour would have added.
+    pub pass_on_skipped: u64,
+    /// Joiners holding every key at the end.
+    pub complete: u32,
 }
 
 impl SyncStudyResult {
@@ -231,6 +293,7 @@ pub fn sync_study(cfg: &SyncStudyConfig) -> SyncStudyResult {
     let wall = std::time::Instant::now();
     let heap0 = heap_in_use_bytes();
     let mut w = SyncWorld::new(cfg.seed, cfg.network.clone(), cfg.max_outgoing, cfg.leasing);
+    w.mesh_redial = cfg.mesh_redial;
     w.grow(cfg.nodes, cfg.join_interval_ms);
     let t = w.sim.now() + cfg.settle_ms;
     w.sim.run_until(t);
@@ -310,7 +373,14 @@ pub fn sync_study(cfg: &SyncStudyConfig) -> SyncStudyResult {
             }
         }
     }
-    let dumps_before: u64 = dump_entries(&w);
+    let held_before: Vec<Vec<Option<Value>>> = w
+        .sim
+        .alive()
+        .into_iter()
+        .map(|n| conflicts.iter().map(|k| w.value(n, k)).collect())
+        .collect();
+    let alive_before = w.sim.alive();
+    let before_heal = counters(&w);
     w.sim.heal();
     if cfg.redial_after_heal {
         for (from, to) in &cut {
@@ -335,26 +405,88 @@ pub fn sync_study(cfg: &SyncStudyConfig) -> SyncStudyResult {
         after += 1000;
         w.sim.run_until(heal_at + after);
     }
+    let after_heal = counters(&w);
+    let (mut kept, mut held) = (0usize, 0usize);
+    for (n, before) in alive_before.iter().zip(&held_before) {
+        for (key, value) in conflicts.iter().zip(before) {
+            if value.is_some() {
+                held += 1;
+                kept += usize::from(w.value(*n, key) == *value);
+            }
+        }
+    }
+    let late_join = join_cost(&mut w, cfg, &expected, &conflicts);
     SyncStudyResult {
         config: cfg.clone(),
         links_across_before,
         own_side_converged: own.0 as f64 / own.1.max(1) as f64,
         samples,
         full_convergence_ms,
-        dump_entries_after_heal: dump_entries(&w).saturating_sub(dumps_before),
+        dump_entries_after_heal: after_heal.dumped - before_heal.dumped,
+        passed_on_after_heal: after_heal.passed_on - before_heal.passed_on,
+        conflicts_kept: kept as f64 / held.max(1) as f64,
+        late_join,
         heap_per_node,
         trace_hash: w.sim.trace_hash(),
         wall_ms: wall.elapsed().as_millis(),
     }
 }
 
-fn dump_entries(w: &SyncWorld) -> u64 {
-    w.sim
+/// Sums of the sync counters over the live nodes.
+#[derive(Clone, Copy, Default)]
+struct Counters {
+    dumped: u64,
+    passed_on: u64,
+    skipped: u64,
+}
+
+fn counters(w: &SyncWorld) -> Counters {
+    let mut sum = Counters::default();
+    for m in w.sim.alive().into_iter().filter_map(|n| w.sim.node(n)) {
+        let stats = m.handler().shared().stats();
+        sum.dumped += stats.dump_entries_sent;
+        sum.passed_on += stats.dump_entries_passed_on;
+        sum.skipped += stats.pass_on_skipped;
+    }
+    sum
+}
+
+/// `cfg.late_joiners` fresh nodes join the table as the first nodes did; counted until the
+/// network has been quiet for 10 s.
+fn join_cost(
+    w: &mut SyncWorld,
+    cfg: &SyncStudyConfig,
+    expected: &[(Vec<u8>, Value, bool)],
+    conflicts: &[Vec<u8>],
+) -> JoinCost {
+    let before = counters(w);
+    let first_new = w.sim.incarnations();
+    let table_keys = w
+        .sim
         .alive()
-        .into_iter()
-        .filter_map(|n| w.sim.node(n))
-        .map(|m| m.handler().shared().stats().dump_entries_sent)
-        .sum()
+        .first()
+        .and_then(|&n| w.sim.node(n))
+        .map_or(0, |m| m.handler().shared().read().len());
+    w.grow(cfg.late_joiners, cfg.join_interval_ms);
+    let t = w.sim.now() + 10_000;
+    w.sim.run_until(t);
+    let after = counters(w);
+    let complete = (first_new..w.sim.incarnations())
+        .filter(|&n| {
+            expected
+                .iter()
+                .all(|(k, v, _)| w.value(n, k).as_ref() == Some(v))
+                && conflicts.iter().all(|k| w.value(n, k).is_some())
+        })
+        .count();
+    JoinCost {
+        joiners: cfg.late_joiners,
+        table_keys,
+        dump_entries: after.dumped - before.dumped,
+        passed_on: after.passed_on - before.passed_on,
+        pass_on_skipped: after.skipped - before.skipped,
+        complete: u32::try_from(complete).unwrap_or(u32::MAX),
+    }
 }
 
 fn sample(
@@ -374,6 +506,15 @@ fn sample(
         pairs += held;
         complete += usize::from(held == expected.len());
     }
+    let conflict_held: usize = alive
+        .iter()
+        .map(|&n| {
+            conflicts
+                .iter()
+                .filter(|k| w.value(n, k).is_some_and(|v| is_conflict_value(k, &v)))
+                .count()
+        })
+        .sum();
     let agreed = conflicts
         .iter()
         .filter(|k| {
@@ -387,40 +528,74 @@ fn sample(
         nodes_complete: complete as f64 / alive.len().max(1) as f64,
         pairs_converged: pairs as f64 / (alive.len() * expected.len()).max(1) as f64,
         conflicts_agreed: agreed as f64 / conflicts.len().max(1) as f64,
+        conflict_pairs_held: conflict_held as f64 / (alive.len() * conflicts.len()).max(1) as f64,
         links_across: w.links_across(side_a),
     }
 }
 
-/// The study as a Markdown table: one row per variant.
+/// Whether `value` is one of the two values the study writes at conflict key `key`
+/// (`both{i}` → `v-a-{i}` or `v-b-{i}`).
+fn is_conflict_value(key: &[u8], value: &Value) -> bool {
+    let (Some(i), Value::Str(v)) = (key.strip_prefix(b"both"), value) else {
+        return false;
+    };
+    let i = String::from_utf8_lossy(i);
+    *v == format!("v-a-{i}") || *v == format!("v-b-{i}")
+}
+
+fn variant(r: &SyncStudyResult) -> &'static str {
+    r.config.variant()
+}
+
+/// The study as Markdown: convergence after the heal (one row per variant), then what the
+/// late joiners cost.
 pub fn sync_table(results: &[SyncStudyResult]) -> String {
     let mut out = String::from(
-        "| nodes | after the heal | links across before / after | own side before heal | nodes with every key | (node, key) pairs | conflict keys agreed | full convergence | dump entries after heal | heap per node |\n\
-         |---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| nodes | after the heal | links across before / after | own side before heal | one-sided keys: nodes with every key | one-sided (node, key) pairs | full convergence | conflict (node, key) pairs holding a written value | conflict values held before the heal kept | conflict keys agreed | dump entries / passed on after heal | heap per node | wall |\n\
+         |---:|:---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in results {
         let Some(last) = r.last() else { continue };
         out.push_str(&format!(
-            "| {} | {} | {} / {} | {:.1} % | {:.1} % | {:.1} % | {:.0} % | {} | {} | {} |\n",
+            "| {} | {} | {} / {} | {:.1} % | {:.1} % | {:.1} % | {} | {:.1} % | {:.1} % | {:.0} % | {} / {} | {} | {:.1} s |\n",
             r.config.nodes,
-            if r.config.redial_after_heal {
-                "cut links redialled"
-            } else {
-                "nothing (core alone)"
-            },
+            variant(r),
             r.links_across_before,
             last.links_across,
             r.own_side_converged * 100.0,
             last.nodes_complete * 100.0,
             last.pairs_converged * 100.0,
-            last.conflicts_agreed * 100.0,
             r.full_convergence_ms
                 .map_or("never".to_string(), |t| format!(
                     "{:.0} s",
                     t as f64 / 1000.0
                 )),
+            last.conflict_pairs_held * 100.0,
+            r.conflicts_kept * 100.0,
+            last.conflicts_agreed * 100.0,
             r.dump_entries_after_heal,
+            r.passed_on_after_heal,
             r.heap_per_node
                 .map_or("—".to_string(), |b| format!("{:.1} KiB", b / 1024.0)),
+            r.wall_ms as f64 / 1000.0,
+        ));
+    }
+    out.push_str(
+        "\nFresh nodes joining the full table afterwards:\n\n\
+         | variant | joiners | keys in the table | dump entries whispered on handshakes | dump entries passed on | skipped (neighbour held the key) | joiners with every key |\n\
+         |:---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for r in results {
+        let j = &r.late_join;
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            variant(r),
+            j.joiners,
+            j.table_keys,
+            j.dump_entries,
+            j.passed_on,
+            j.pass_on_skipped,
+            j.complete
         ));
     }
     out
@@ -431,11 +606,7 @@ pub fn sync_chart(results: &[SyncStudyResult]) -> crate::sim::svg::LineChart {
     use crate::sim::svg::{LineChart, Series};
     let mut series = Vec::new();
     for r in results {
-        let name = if r.config.redial_after_heal {
-            "redialled"
-        } else {
-            "alone"
-        };
+        let name = r.config.variant();
         series.push(Series {
             label: format!("{name}: all keys"),
             points: r

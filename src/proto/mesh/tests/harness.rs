@@ -8,7 +8,7 @@ use crate::proto::mesh::{
     UserMessage,
 };
 use crate::wire::ids;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub const T0: Millis = 1_700_000_000_000;
 pub const HOST: &str = "127.0.0.1";
@@ -46,6 +46,8 @@ pub struct Net<H: MeshHandler = NoopHandler> {
     pub events: Vec<Vec<Event>>,
     pub closes: Vec<(usize, ConnId, DropReason)>,
     pub sent: Vec<Sent>,
+    /// Nodes whose address refuses dials (as if nothing listened there).
+    pub unreachable: HashSet<usize>,
 }
 
 impl Net<NoopHandler> {
@@ -73,6 +75,7 @@ impl<H: MeshHandler> Net<H> {
             events: vec![Vec::new(); n],
             closes: Vec::new(),
             sent: Vec::new(),
+            unreachable: HashSet::new(),
         }
     }
 
@@ -102,7 +105,9 @@ impl<H: MeshHandler> Net<H> {
         let now = self.now;
         match out {
             Output::Dial { conn, host, port } => {
-                let target = (0..self.nodes.len()).find(|&j| host == HOST && port_of(j) == port);
+                let target = (0..self.nodes.len()).find(|&j| {
+                    host == HOST && port_of(j) == port && !self.unreachable.contains(&j)
+                });
                 match target {
                     Some(j) => {
                         let remote = (HOST.to_string(), 20_000 + i as u16);

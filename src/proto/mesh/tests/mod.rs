@@ -9,4 +9,5 @@ mod handler;
 mod handshake;
 mod harness;
 mod raw;
+mod redial;
 mod requests;

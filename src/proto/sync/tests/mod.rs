@@ -8,4 +8,5 @@ mod harness;
 
 mod lease;
 mod network;
+mod pass_on;
 mod table;
