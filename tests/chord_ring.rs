@@ -26,12 +26,12 @@ fn the_sha512_position_is_reduced_only_for_distances() {
     let sha512 = &positions[4];
     let raw = ids::chord_positions(key)[4].1.clone();
     assert_eq!(raw.len(), 64, "stored unreduced");
-    assert_eq!(sha512.full, Position::from_be(&raw).full);
+    assert_eq!(sha512.full(), Position::from_be(&raw).unwrap().full());
     // On the wire it is the full 512-bit integer in base58.
     let wire = sha512.to_wire();
     assert_eq!(
         base58::decode(wire.as_bytes().unwrap()).unwrap(),
-        Position::from_be(&raw).full
+        Position::from_be(&raw).unwrap().full()
     );
     // Its ring point is the low 384 bits.
     assert_eq!(sha512.ring().0.as_slice(), &raw[16..]);

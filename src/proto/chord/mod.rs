@@ -23,6 +23,7 @@
 mod handler;
 mod lookups;
 mod node;
+mod quick_hash;
 pub mod ring;
 pub mod routing;
 mod service;

@@ -72,34 +72,85 @@ fn limb_bytes(bytes: &[u8; RING_BYTES], index: usize) -> [u8; 8] {
     limb
 }
 
+/// Most bytes a stored position has: 512 bits, the widest hash (sha512). A position from the
+/// wire above 2^512 names no key's position and is refused as a bad message.
+pub const POSITION_BYTES: usize = 64;
+
 /// A stored position: the full integer (the sha512 one has 512 bits) as minimal big-endian
-/// bytes, which is how the tables are keyed, plus its reduction for distances.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// bytes, which is how the tables are keyed, plus its reduction for distances. Fixed size and
+/// `Copy` (reads and lookup tables copy it freely); ordered and hashed like its bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Position {
-    pub full: Vec<u8>,
+    len: u8,
+    /// `bytes[..len]` is the integer, minimal big-endian; the rest is zero.
+    bytes: [u8; POSITION_BYTES],
 }
 
 impl Position {
-    pub fn from_be(be: &[u8]) -> Position {
+    /// The position of the integer `be` (big-endian, leading zeros allowed); `None` above
+    /// 2^512.
+    pub fn from_be(be: &[u8]) -> Option<Position> {
         let first = be.iter().position(|&b| b != 0).unwrap_or(be.len());
-        Position {
-            full: be[first..].to_vec(),
+        let digits = &be[first..];
+        if digits.len() > POSITION_BYTES {
+            return None;
         }
+        let mut bytes = [0u8; POSITION_BYTES];
+        bytes[..digits.len()].copy_from_slice(digits);
+        Some(Position {
+            len: digits.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The integer as minimal big-endian bytes (empty for zero).
+    pub fn full(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
     }
 
     /// A position as it travels: base58 text as bin or str.
     pub fn from_wire(value: &Value) -> Option<Position> {
         let text = value.as_bytes()?;
-        base58::decode(text).ok().map(|be| Position::from_be(&be))
+        base58::decode(text)
+            .ok()
+            .and_then(|be| Position::from_be(&be))
     }
 
     pub fn ring(&self) -> RingPos {
-        RingPos::reduce(&self.full)
+        RingPos::reduce(self.full())
     }
 
     /// The wire form we send: base58 text as bin.
     pub fn to_wire(&self) -> Value {
-        Value::Bin(base58::encode(&self.full).into_bytes())
+        Value::Bin(base58::encode(self.full()).into_bytes())
+    }
+}
+
+impl Ord for Position {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.full().cmp(other.full())
+    }
+}
+
+impl PartialOrd for Position {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for Position {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.full());
+    }
+}
+
+impl std::fmt::Debug for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Position(")?;
+        for b in self.full() {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, ")")
     }
 }
 
@@ -125,5 +176,12 @@ pub fn method_value(index: usize) -> Value {
 
 /// The five positions of `key`, by method index.
 pub fn key_positions(key: &[u8]) -> [Position; 5] {
-    crate::wire::ids::chord_positions(key).map(|(_, be)| Position::from_be(&be))
+    // Every digest is at most 512 bits wide, so none is refused; the zero fallback is never
+    // taken.
+    crate::wire::ids::chord_positions(key).map(|(_, be)| {
+        Position::from_be(&be).unwrap_or(Position {
+            len: 0,
+            bytes: [0; POSITION_BYTES],
+        })
+    })
 }
