@@ -8,6 +8,7 @@
 use super::lookups::{Forward, Forwarded, Get, GetId, GetIds, GetOutcome, NIL_GRACE_MS, RETRY_MS};
 use super::quick_hash::QuickMap;
 use super::ring::{self, distance, key_positions, method_value, Position, RingPos};
+use super::ring_index::RingIndex;
 use super::routing;
 use super::table::Table;
 use super::{ChordConfig, ChordError, ChordEvent, ChordStats, ConnId};
@@ -94,10 +95,14 @@ pub struct ChordHandler {
     my_pos: RingPos,
     storing: bool,
     peers: BTreeMap<Vec<u8>, PeerState>,
+    /// Who is responsible for a position: this node (`None`, when storing) and the storing
+    /// peers (ID, link), rebuilt by [`ChordHandler::reindex`] whenever one of them changes.
+    responsible: RingIndex<Option<(Vec<u8>, ConnId)>>,
     table: Table,
     keys: BTreeSet<Vec<u8>>,
     forwarded: Forwarded,
-    gets: BTreeMap<GetId, Get>,
+    /// Reads in flight (unordered: [`ChordHandler::expire`] orders what it ends by ID).
+    gets: QuickMap<GetId, Get>,
     /// The reads waiting on each (method, position): an answer finds its reads at once.
     gets_by_position: QuickMap<(usize, Position), GetIds>,
     next_get: GetId,
@@ -130,10 +135,11 @@ impl ChordHandler {
             my_pos: RingPos::of_node(node_id.as_bytes()).unwrap_or(RingPos([0; ring::RING_BYTES])),
             storing: false,
             peers: BTreeMap::new(),
+            responsible: RingIndex::default(),
             table: Table::default(),
             keys: BTreeSet::new(),
             forwarded: Forwarded::default(),
-            gets: BTreeMap::new(),
+            gets: QuickMap::default(),
             gets_by_position: QuickMap::default(),
             next_get: 1,
             late_repairs: QuickMap::default(),
@@ -196,29 +202,33 @@ impl ChordHandler {
 
     /// The next hop for `pos` as this node sees it: `None` when it answers itself.
     pub fn next_hop_for(&self, pos: &RingPos) -> Option<&[u8]> {
-        self.next_hop(pos).map(|(id, _)| id)
+        self.next_hop(pos).map(|(id, _)| id.as_slice())
     }
 
-    /// The responsible storing peer for `pos` (ID and state); `None` when it is this node.
-    fn next_hop(&self, pos: &RingPos) -> Option<(&[u8], &PeerState)> {
-        let candidates = self
-            .storing
-            .then_some((&self.my_pos, None))
-            .into_iter()
-            .chain(
-                self.peers
-                    .iter()
-                    .filter(|(_, p)| p.storing)
-                    .map(|(id, p)| (&p.pos, Some((id.as_slice(), p)))),
-            );
-        routing::closest(pos, candidates).and_then(|(_, hop)| hop)
+    /// The responsible storing peer for `pos` (ID and link); `None` when it is this node
+    /// (or nobody stores). Ties go as in [`routing::closest`]: this node first, then peers
+    /// in ID order.
+    fn next_hop(&self, pos: &RingPos) -> Option<&(Vec<u8>, ConnId)> {
+        self.responsible.closest(pos).and_then(Option::as_ref)
     }
 
     fn hop(&self, pos: &Position) -> Hop {
         match self.next_hop(&pos.ring()) {
-            Some((_, peer)) => Hop::Peer(peer.conn),
+            Some((_, conn)) => Hop::Peer(*conn),
             None => Hop::Local,
         }
+    }
+
+    /// Rebuilds the responsibility index: after this node or a peer started or stopped
+    /// storing, or a peer came or went.
+    fn reindex(&mut self) {
+        let me = self.storing.then_some((self.my_pos, None));
+        let peers = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.storing)
+            .map(|(id, p)| (p.pos, Some((id.clone(), p.conn))));
+        self.responsible.rebuild(me.into_iter().chain(peers));
     }
 
     /// A storing node we may link to (from a peer list or any other source).
@@ -238,6 +248,7 @@ impl ChordHandler {
     /// Start storing data and announce it to every link.
     pub fn join(&mut self) {
         self.storing = true;
+        self.reindex();
         self.replan = true;
         self.announce_to_all();
     }
@@ -246,6 +257,7 @@ impl ChordHandler {
     /// With no storing peer left the entries stay here (nothing else could hold them).
     pub fn unjoin(&mut self) {
         self.storing = false;
+        self.reindex();
         self.announce_to_all();
         let entries: Vec<_> = self.table.iter().map(|(k, v)| (*k, v.clone())).collect();
         for ((method, pos), value) in entries {
@@ -490,6 +502,7 @@ impl ChordHandler {
         if let Some(state) = self.peers.get_mut(peer) {
             state.storing = storing;
         }
+        self.reindex();
         self.replan = true;
         let (pos, addr) = match self.peers.get(peer) {
             Some(s) => (s.pos, s.addr.clone()),
@@ -820,6 +833,9 @@ impl ChordHandler {
                 }
             }
         }
+        // In ID order (the map is unordered), so that what goes out is the same every run.
+        ended.sort_unstable_by_key(|(id, _)| *id);
+        reask.sort_unstable_by_key(|(id, method, _)| (*id, *method));
         for (id, outcome) in ended {
             self.remove_get(id);
             self.events.push_back(ChordEvent::GetDone { id, outcome });
@@ -1027,6 +1043,7 @@ impl MeshHandler for ChordHandler {
                 rs2p: ctx.is_rs2p(conn),
             },
         );
+        self.reindex();
         self.announce(conn);
         self.flush_ctx(ctx);
     }
@@ -1107,6 +1124,7 @@ impl MeshHandler for ChordHandler {
         let Some(state) = self.peers.remove(peer) else {
             return;
         };
+        self.reindex();
         // A vanished peer is no ring or finger candidate until a peer list names it again
         // (else the ring link to its successor would never be planned).
         self.known.remove(&state.pos);

@@ -25,6 +25,7 @@ mod lookups;
 mod node;
 mod quick_hash;
 pub mod ring;
+mod ring_index;
 pub mod routing;
 mod service;
 mod table;
