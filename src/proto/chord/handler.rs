@@ -180,6 +180,10 @@ impl ChordHandler {
     pub fn stored(&self, method: usize, pos: &Position) -> Option<&Value> {
         self.table.get(&(method, *pos))
     }
+    /// Storing peers among the links.
+    pub fn storing_peers(&self) -> usize {
+        self.responsible.len() - usize::from(self.storing)
+    }
     /// Gets still waiting.
     pub fn gets_in_flight(&self) -> usize {
         self.gets.len()

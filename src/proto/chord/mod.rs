@@ -23,6 +23,7 @@
 mod handler;
 mod lookups;
 mod node;
+mod position_text;
 mod quick_hash;
 pub mod ring;
 mod ring_index;

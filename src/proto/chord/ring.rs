@@ -110,10 +110,8 @@ impl Position {
 
     /// A position as it travels: base58 text as bin or str.
     pub fn from_wire(value: &Value) -> Option<Position> {
-        let text = value.as_bytes()?;
-        base58::decode(text)
-            .ok()
-            .and_then(|be| Position::from_be(&be))
+        let be = super::position_text::decode(value.as_bytes()?)?;
+        Position::from_be(&be)
     }
 
     pub fn ring(&self) -> RingPos {
@@ -122,7 +120,9 @@ impl Position {
 
     /// The wire form we send: base58 text as bin.
     pub fn to_wire(&self) -> Value {
-        Value::Bin(base58::encode(self.full()).into_bytes())
+        let mut text = Vec::with_capacity(super::position_text::MAX_DIGITS);
+        super::position_text::encode_into(self.full(), &mut text);
+        Value::Bin(text)
     }
 }
 
@@ -139,8 +139,12 @@ impl PartialOrd for Position {
 }
 
 impl std::hash::Hash for Position {
+    /// Length and leading eight bytes only: positions are hash outputs, so those bytes are
+    /// as good as all of them, and lookups per read are many. Equal positions hash equal.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write(self.full());
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.bytes[..8]);
+        state.write_u64(u64::from_le_bytes(head) ^ u64::from(self.len));
     }
 }
 

@@ -32,6 +32,11 @@ impl<T> RingIndex<T> {
             .sort_unstable_by_key(|(pos, order, _)| (*pos, *order));
     }
 
+    /// How many candidates are indexed.
+    pub fn len(&self) -> usize {
+        self.sorted.len()
+    }
+
     /// The candidate with the smallest clockwise distance to `target`: the last one at or
     /// before it, or (none being so) the last on the ring.
     pub fn closest(&self, target: &RingPos) -> Option<&T> {
