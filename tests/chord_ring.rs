@@ -81,3 +81,13 @@ fn ring_neighbours_and_fingers() {
     }
     assert!(!links.contains(&pos(10)));
 }
+
+#[test]
+fn key_positions_are_the_wire_positions() {
+    for key in [&b""[..], b"a", b"some key", &[0u8; 300], "ключ".as_bytes()] {
+        let mine = key_positions(key);
+        for (i, (_, be)) in ids::chord_positions(key).iter().enumerate() {
+            assert_eq!(mine[i], Position::from_be(be).unwrap(), "method {i}");
+        }
+    }
+}

@@ -103,6 +103,25 @@ impl Position {
         })
     }
 
+    /// `digest` followed by `zero_bytes` zero bytes (a digest shifted left); digests are at
+    /// most 64 bytes and the shift leaves the total within 64 here, anything beyond is cut.
+    fn shifted_digest(digest: &[u8], zero_bytes: usize) -> Position {
+        let first = digest.iter().position(|&b| b != 0).unwrap_or(digest.len());
+        let digits = &digest[first..];
+        let mut bytes = [0u8; POSITION_BYTES];
+        let len = if digits.is_empty() {
+            0
+        } else {
+            (digits.len() + zero_bytes).min(POSITION_BYTES)
+        };
+        let take = digits.len().min(len);
+        bytes[..take].copy_from_slice(&digits[..take]);
+        Position {
+            len: len as u8,
+            bytes,
+        }
+    }
+
     /// The integer as minimal big-endian bytes (empty for zero).
     pub fn full(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
@@ -178,14 +197,16 @@ pub fn method_value(index: usize) -> Value {
     )
 }
 
-/// The five positions of `key`, by method index.
+/// The five positions of `key`, by method index: the same integers as
+/// [`crate::wire::ids::chord_positions`] (sha1, sha224 and sha256 shifted left to 384 bits;
+/// sha384; sha512), built on the stack.
 pub fn key_positions(key: &[u8]) -> [Position; 5] {
-    // Every digest is at most 512 bits wide, so none is refused; the zero fallback is never
-    // taken.
-    crate::wire::ids::chord_positions(key).map(|(_, be)| {
-        Position::from_be(&be).unwrap_or(Position {
-            len: 0,
-            bytes: [0; POSITION_BYTES],
-        })
-    })
+    use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+    [
+        Position::shifted_digest(&crate::wire::sha1::sha1(key), 224 / 8),
+        Position::shifted_digest(&Sha224::digest(key), 160 / 8),
+        Position::shifted_digest(&Sha256::digest(key), 128 / 8),
+        Position::shifted_digest(&Sha384::digest(key), 0),
+        Position::shifted_digest(&Sha512::digest(key), 0),
+    ]
 }
