@@ -183,6 +183,38 @@ fn process_cpu_s() -> f64 {
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
+/// CPU seconds (user + system) of this process's thread named `name` so far, from
+/// `/proc/self/task/*/stat`; `None` when there is no such thread or no /proc.
+fn thread_cpu_s(name: &str) -> Option<f64> {
+    // SAFETY: sysconf only reads a configuration value.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks <= 0 {
+        return None;
+    }
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        // Fields after the parenthesised name: state is field 3, utime 14, stime 15.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let utime: f64 = fields.get(11)?.parse().ok()?;
+        let stime: f64 = fields.get(12)?.parse().ok()?;
+        return Some((utime + stime) / ticks as f64);
+    }
+    None
+}
+
+/// CPU seconds so far of the I/O threads of `nodes` (named `rs2p-<port>-io` by the driver).
+fn io_threads_cpu_s(nodes: &[&ChordTable]) -> f64 {
+    nodes
+        .iter()
+        .filter_map(|n| thread_cpu_s(&format!("rs2p-{}-io", n.local_port())))
+        .sum()
+}
+
 /// `"cpu_s":..,"cpu_us_per_op":..,"cores_busy":..` for `ops` operations over `wall_s`.
 fn cpu_json(cpu_s: f64, ops: usize, wall_s: f64) -> String {
     format!(
@@ -472,8 +504,10 @@ fn get_throughput(
     per_thread: usize,
     window: usize,
 ) -> (String, Row) {
+    let readers: Vec<&ChordTable> = (0..threads).map(|t| &nodes[t % nodes.len()]).collect();
     let start = Instant::now();
     let cpu_start = process_cpu_s();
+    let io_start = io_threads_cpu_s(&readers);
     let tallies: Vec<Tally> = thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
@@ -515,6 +549,10 @@ fn get_throughput(
     });
     let secs = start.elapsed().as_secs_f64().max(1e-9);
     let cpu_s = process_cpu_s() - cpu_start;
+    // The reading nodes' I/O threads: the bottleneck of a read, and less sensitive to other
+    // load on the machine than the rate.
+    let reader_io_us =
+        (io_threads_cpu_s(&readers) - io_start) * 1e6 / (threads * per_thread).max(1) as f64;
     let mut tally = Tally::default();
     for t in tallies {
         tally.ok += t.ok;
@@ -527,14 +565,15 @@ fn get_throughput(
     let rate = tally.ok as f64 / secs;
     let json = format!(
         "{},\"op\":\"get\",\"threads\":{threads},\"window\":{window},\"count\":{},\"seconds\":{secs:.4},\
-         \"ops_per_s\":{rate:.0},{},{}}}",
+         \"ops_per_s\":{rate:.0},{},\"reader_io_us_per_op\":{reader_io_us:.1},{}}}",
         head(&name, "throughput", nodes.len()),
         threads * per_thread,
         cpu_json(cpu_s, threads * per_thread, secs),
         tally.json()
     );
     let human = format!(
-        "{rate:>10.0} gets/s  ({} reads, {threads} thread(s), window {window}; {:.1} us CPU/get, {:.2} cores busy){}",
+        "{rate:>10.0} gets/s  ({} reads, {threads} thread(s), window {window}; {:.1} us CPU/get, \
+         {reader_io_us:.1} us of it on the reading node's I/O thread, {:.2} cores busy){}",
         threads * per_thread,
         cpu_s * 1e6 / (threads * per_thread).max(1) as f64,
         cpu_s / secs,

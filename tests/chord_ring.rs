@@ -26,12 +26,12 @@ fn the_sha512_position_is_reduced_only_for_distances() {
     let sha512 = &positions[4];
     let raw = ids::chord_positions(key)[4].1.clone();
     assert_eq!(raw.len(), 64, "stored unreduced");
-    assert_eq!(sha512.full, Position::from_be(&raw).full);
+    assert_eq!(sha512.full(), Position::from_be(&raw).unwrap().full());
     // On the wire it is the full 512-bit integer in base58.
     let wire = sha512.to_wire();
     assert_eq!(
         base58::decode(wire.as_bytes().unwrap()).unwrap(),
-        Position::from_be(&raw).full
+        Position::from_be(&raw).unwrap().full()
     );
     // Its ring point is the low 384 bits.
     assert_eq!(sha512.ring().0.as_slice(), &raw[16..]);
@@ -80,4 +80,14 @@ fn ring_neighbours_and_fingers() {
         assert!(links.contains(&p), "finger {p:?} missing from {links:?}");
     }
     assert!(!links.contains(&pos(10)));
+}
+
+#[test]
+fn key_positions_are_the_wire_positions() {
+    for key in [&b""[..], b"a", b"some key", &[0u8; 300], "ключ".as_bytes()] {
+        let mine = key_positions(key);
+        for (i, (_, be)) in ids::chord_positions(key).iter().enumerate() {
+            assert_eq!(mine[i], Position::from_be(be).unwrap(), "method {i}");
+        }
+    }
 }

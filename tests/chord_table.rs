@@ -333,7 +333,7 @@ fn unjoin_hands_every_entry_to_the_storing_peers() {
 fn a_read_repairs_positions_that_disagree() {
     let mut net = storing_net(5);
     net.set(0, b"r", bin("good"));
-    let pos = key_positions(b"r")[1].clone();
+    let pos = key_positions(b"r")[1];
     let holder = net
         .responsible(&pos.ring())
         .expect("a storing node holds it");
@@ -365,7 +365,7 @@ fn a_read_repairs_positions_that_disagree() {
 fn a_read_does_not_repair_a_key_deleted_meanwhile() {
     let mut net = storing_net(5);
     net.set(0, b"gone", bin("old"));
-    let pos = key_positions(b"gone")[1].clone();
+    let pos = key_positions(b"gone")[1];
     let holder = net
         .responsible(&pos.ring())
         .expect("a storing node holds it");

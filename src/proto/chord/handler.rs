@@ -5,8 +5,10 @@
 //! outbox: flushed through the [`MeshCtx`] inside mesh callbacks, or through the [`Mesh`] by
 //! [`super::ChordNode`] after user commands. Not here: sockets, clocks, dialling itself.
 
-use super::lookups::{Forward, Forwarded, Get, GetId, GetOutcome, NIL_GRACE_MS, RETRY_MS};
+use super::lookups::{Forward, Forwarded, Get, GetId, GetIds, GetOutcome, NIL_GRACE_MS, RETRY_MS};
+use super::quick_hash::QuickMap;
 use super::ring::{self, distance, key_positions, method_value, Position, RingPos};
+use super::ring_index::RingIndex;
 use super::routing;
 use super::table::Table;
 use super::{ChordConfig, ChordError, ChordEvent, ChordStats, ConnId};
@@ -14,6 +16,7 @@ use crate::proto::mesh::{Mesh, MeshCtx, MeshHandler, Millis};
 use crate::wire::frame::Message;
 use crate::wire::{flags, Value};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 /// Least time between two dials of the same wanted peer.
 const REDIAL_MS: Millis = 30_000;
@@ -34,9 +37,15 @@ const REPAIR_DELAY_MS: Millis = 500;
 /// A position whose answer had not come when its read found a majority.
 #[derive(Debug)]
 struct LateRepair {
+    read: Arc<AgreedRead>,
+    until_ms: Millis,
+}
+
+/// What a read agreed on, shared by its positions that had not answered yet.
+#[derive(Debug)]
+struct AgreedRead {
     key: Vec<u8>,
     agreed: Value,
-    until_ms: Millis,
 }
 
 /// A read repair decided, waiting to be sent.
@@ -76,7 +85,8 @@ pub struct PeerState {
 #[derive(Debug, PartialEq)]
 enum Hop {
     Local,
-    Peer(Vec<u8>),
+    /// The link to the responsible peer.
+    Peer(ConnId),
 }
 
 pub struct ChordHandler {
@@ -85,16 +95,20 @@ pub struct ChordHandler {
     my_pos: RingPos,
     storing: bool,
     peers: BTreeMap<Vec<u8>, PeerState>,
+    /// Who is responsible for a position: this node (`None`, when storing) and the storing
+    /// peers (ID, link), rebuilt by [`ChordHandler::reindex`] whenever one of them changes.
+    responsible: RingIndex<Option<(Vec<u8>, ConnId)>>,
     table: Table,
     keys: BTreeSet<Vec<u8>>,
     forwarded: Forwarded,
-    gets: BTreeMap<GetId, Get>,
+    /// Reads in flight (unordered: [`ChordHandler::expire`] orders what it ends by ID).
+    gets: QuickMap<GetId, Get>,
     /// The reads waiting on each (method, position): an answer finds its reads at once.
-    gets_by_position: BTreeMap<(usize, Position), Vec<GetId>>,
+    gets_by_position: QuickMap<(usize, Position), GetIds>,
     next_get: GetId,
     /// Positions of reads that found their majority before these positions answered: a
     /// late answer that differs is repaired. (method, position) → (agreed value, until).
-    late_repairs: BTreeMap<(usize, Position), LateRepair>,
+    late_repairs: QuickMap<(usize, Position), LateRepair>,
     /// Repairs decided and not yet sent: they wait a tick or two, and go out only if the key
     /// is still in our key list then (a delete racing the read would otherwise be undone).
     pending_repairs: Vec<PendingRepair>,
@@ -121,13 +135,14 @@ impl ChordHandler {
             my_pos: RingPos::of_node(node_id.as_bytes()).unwrap_or(RingPos([0; ring::RING_BYTES])),
             storing: false,
             peers: BTreeMap::new(),
+            responsible: RingIndex::default(),
             table: Table::default(),
             keys: BTreeSet::new(),
             forwarded: Forwarded::default(),
-            gets: BTreeMap::new(),
-            gets_by_position: BTreeMap::new(),
+            gets: QuickMap::default(),
+            gets_by_position: QuickMap::default(),
             next_get: 1,
-            late_repairs: BTreeMap::new(),
+            late_repairs: QuickMap::default(),
             pending_repairs: Vec::new(),
             outbox: Vec::new(),
             events: VecDeque::new(),
@@ -163,7 +178,11 @@ impl ChordHandler {
     }
     /// The value held locally at (method index, position), if any.
     pub fn stored(&self, method: usize, pos: &Position) -> Option<&Value> {
-        self.table.get(&(method, pos.clone()))
+        self.table.get(&(method, *pos))
+    }
+    /// Storing peers among the links.
+    pub fn storing_peers(&self) -> usize {
+        self.responsible.len() - usize::from(self.storing)
     }
     /// Gets still waiting.
     pub fn gets_in_flight(&self) -> usize {
@@ -187,24 +206,33 @@ impl ChordHandler {
 
     /// The next hop for `pos` as this node sees it: `None` when it answers itself.
     pub fn next_hop_for(&self, pos: &RingPos) -> Option<&[u8]> {
-        let candidates = self
-            .storing
-            .then_some((&self.my_pos, None))
-            .into_iter()
-            .chain(
-                self.peers
-                    .iter()
-                    .filter(|(_, p)| p.storing)
-                    .map(|(id, p)| (&p.pos, Some(id.as_slice()))),
-            );
-        routing::closest(pos, candidates).and_then(|(_, id)| id)
+        self.next_hop(pos).map(|(id, _)| id.as_slice())
+    }
+
+    /// The responsible storing peer for `pos` (ID and link); `None` when it is this node
+    /// (or nobody stores). Ties go as in [`routing::closest`]: this node first, then peers
+    /// in ID order.
+    fn next_hop(&self, pos: &RingPos) -> Option<&(Vec<u8>, ConnId)> {
+        self.responsible.closest(pos).and_then(Option::as_ref)
     }
 
     fn hop(&self, pos: &Position) -> Hop {
-        match self.next_hop_for(&pos.ring()) {
-            Some(id) => Hop::Peer(id.to_vec()),
+        match self.next_hop(&pos.ring()) {
+            Some((_, conn)) => Hop::Peer(*conn),
             None => Hop::Local,
         }
+    }
+
+    /// Rebuilds the responsibility index: after this node or a peer started or stopped
+    /// storing, or a peer came or went.
+    fn reindex(&mut self) {
+        let me = self.storing.then_some((self.my_pos, None));
+        let peers = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.storing)
+            .map(|(id, p)| (p.pos, Some((id.clone(), p.conn))));
+        self.responsible.rebuild(me.into_iter().chain(peers));
     }
 
     /// A storing node we may link to (from a peer list or any other source).
@@ -224,6 +252,7 @@ impl ChordHandler {
     /// Start storing data and announce it to every link.
     pub fn join(&mut self) {
         self.storing = true;
+        self.reindex();
         self.replan = true;
         self.announce_to_all();
     }
@@ -232,16 +261,13 @@ impl ChordHandler {
     /// With no storing peer left the entries stay here (nothing else could hold them).
     pub fn unjoin(&mut self) {
         self.storing = false;
+        self.reindex();
         self.announce_to_all();
-        let entries: Vec<_> = self
-            .table
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let entries: Vec<_> = self.table.iter().map(|(k, v)| (*k, v.clone())).collect();
         for ((method, pos), value) in entries {
-            if let Hop::Peer(peer) = self.hop(&pos) {
+            if let Hop::Peer(conn) = self.hop(&pos) {
                 self.outbox
-                    .push(Outgoing::Peer(peer, store_msg(method, &pos, value)));
+                    .push(Outgoing::Link(conn, store_msg(method, &pos, value)));
                 self.table.remove(&(method, pos));
             }
         }
@@ -307,8 +333,8 @@ impl ChordHandler {
                 Hop::Local => {
                     answers[method] = Some(self.local_value(method, pos));
                 }
-                Hop::Peer(peer) => self.outbox.push(Outgoing::Peer(
-                    peer,
+                Hop::Peer(conn) => self.outbox.push(Outgoing::Link(
+                    conn,
                     vec![
                         sub(flags::sub::RETRIEVE),
                         method_value(method),
@@ -319,9 +345,9 @@ impl ChordHandler {
         }
         for (method, pos) in positions.iter().enumerate() {
             self.gets_by_position
-                .entry((method, pos.clone()))
-                .or_default()
-                .push(id);
+                .entry((method, *pos))
+                .and_modify(|ids| ids.push(id))
+                .or_insert(GetIds::One(id));
         }
         self.gets.insert(
             id,
@@ -342,7 +368,7 @@ impl ChordHandler {
 
     fn local_value(&self, method: usize, pos: &Position) -> Value {
         self.table
-            .get(&(method, pos.clone()))
+            .get(&(method, *pos))
             .cloned()
             .unwrap_or(Value::Nil)
     }
@@ -406,18 +432,18 @@ impl ChordHandler {
     /// came in on is kept here (a replica from that peer; bouncing it back would loop).
     fn route_store(&mut self, method: usize, pos: &Position, value: Value, from: Option<ConnId>) {
         match self.hop(pos) {
-            Hop::Peer(peer) if self.peers.get(&peer).map(|p| p.conn) != from => {
+            Hop::Peer(conn) if Some(conn) != from => {
                 self.stats.stores_forwarded += 1;
                 self.outbox
-                    .push(Outgoing::Peer(peer, store_msg(method, pos, value)));
+                    .push(Outgoing::Link(conn, store_msg(method, pos, value)));
             }
-            Hop::Peer(_) => self.table.store((method, pos.clone()), value),
+            Hop::Peer(_) => self.table.store((method, *pos), value),
             Hop::Local => {
                 // A store from a peer that changes nothing here is not copied on: a py2p
                 // predecessor forwards our replica back to us, and that must not ping-pong.
                 // Anything that changes the entry, or comes from this node itself (a write,
                 // a repair, a range taken over), is.
-                let key = (method, pos.clone());
+                let key = (method, *pos);
                 // A nil store on an absent entry changes nothing either (nil deletes).
                 let held = self.table.get(&key);
                 let unchanged = if value.is_nil() {
@@ -435,9 +461,9 @@ impl ChordHandler {
 
     fn route_delta(&mut self, method: usize, pos: &Position, delta: &Value, from: Option<ConnId>) {
         let local = match self.hop(pos) {
-            Hop::Peer(peer) if self.peers.get(&peer).map(|p| p.conn) != from => {
-                self.outbox.push(Outgoing::Peer(
-                    peer,
+            Hop::Peer(conn) if Some(conn) != from => {
+                self.outbox.push(Outgoing::Link(
+                    conn,
                     vec![
                         sub(flags::sub::DELTA),
                         method_value(method),
@@ -451,7 +477,7 @@ impl ChordHandler {
             Hop::Local => true,
         };
         let pairs = delta.as_map().unwrap_or(&[]);
-        match self.table.delta((method, pos.clone()), pairs) {
+        match self.table.delta((method, *pos), pairs) {
             Ok(merged) if local => self.replicate(method, pos, merged),
             Ok(_) => {}
             Err(_) => self.stats.bad_deltas += 1,
@@ -480,6 +506,7 @@ impl ChordHandler {
         if let Some(state) = self.peers.get_mut(peer) {
             state.storing = storing;
         }
+        self.reindex();
         self.replan = true;
         let (pos, addr) = match self.peers.get(peer) {
             Some(s) => (s.pos, s.addr.clone()),
@@ -526,7 +553,7 @@ impl ChordHandler {
                 let r = pos.ring();
                 distance(&peer_pos, &r) < distance(&self.my_pos, &r)
             })
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (*k, v.clone()))
             .collect();
         for ((method, pos), value) in closer {
             self.stats.handed_over += 1;
@@ -540,7 +567,7 @@ impl ChordHandler {
             .table
             .iter()
             .filter(|((_, pos), _)| self.next_hop_for(&pos.ring()).is_none())
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (*k, v.clone()))
             .collect();
         for ((method, pos), value) in own {
             self.replicate(method, &pos, value);
@@ -574,11 +601,11 @@ impl ChordHandler {
             return;
         };
         match self.hop(&pos) {
-            Hop::Peer(peer) if self.peers.get(&peer).map(|p| p.conn) != Some(conn) => {
+            Hop::Peer(next) if next != conn => {
                 self.stats.retrieves_forwarded += 1;
                 self.forwarded.insert(
                     method,
-                    pos.clone(),
+                    pos,
                     conn,
                     Forward {
                         method_raw: method_raw.clone(),
@@ -587,8 +614,8 @@ impl ChordHandler {
                         answered_nil: false,
                     },
                 );
-                self.outbox.push(Outgoing::Peer(
-                    peer,
+                self.outbox.push(Outgoing::Link(
+                    next,
                     vec![
                         sub(flags::sub::RETRIEVE),
                         method_value(method),
@@ -649,18 +676,18 @@ impl ChordHandler {
         for conn in done {
             self.forwarded.remove(method, &pos, conn);
         }
-        if let Some(late) = self.late_repairs.remove(&(method, pos.clone())) {
-            if *value != late.agreed {
-                self.schedule_repair(late.key, method, pos.clone(), late.agreed);
+        if let Some(late) = self.late_repairs.remove(&(method, pos)) {
+            if *value != late.read.agreed {
+                let (key, agreed) = (late.read.key.clone(), late.read.agreed.clone());
+                self.schedule_repair(key, method, pos, agreed);
             }
         }
         // Our own reads: a nil is provisional, a value is not replaced by a later nil.
-        let ids = self
-            .gets_by_position
-            .get(&(method, pos))
-            .cloned()
-            .unwrap_or_default();
-        for &id in &ids {
+        let Some(ids) = self.gets_by_position.get(&(method, pos)).cloned() else {
+            return;
+        };
+        let ids = ids.as_slice();
+        for &id in ids {
             if let Some(get) = self.gets.get_mut(&id) {
                 let slot = &mut get.answers[method];
                 if !slot.as_ref().is_some_and(|v| !v.is_nil()) {
@@ -668,7 +695,7 @@ impl ChordHandler {
                 }
             }
         }
-        for id in ids {
+        for &id in ids {
             self.check_get(id);
         }
     }
@@ -681,19 +708,25 @@ impl ChordHandler {
             return;
         };
         if let (GetOutcome::Found(agreed), true) = (&outcome, self.config.read_repair) {
+            let mut shared: Option<Arc<AgreedRead>> = None;
             for (method, answer) in get.answers.iter().enumerate() {
                 if answer.is_none() && self.late_repairs.len() < MAX_LATE_REPAIRS {
-                    self.late_repairs.insert(
-                        (method, get.positions[method].clone()),
-                        LateRepair {
+                    let read = shared.get_or_insert_with(|| {
+                        Arc::new(AgreedRead {
                             key: get.key.clone(),
                             agreed: agreed.clone(),
+                        })
+                    });
+                    self.late_repairs.insert(
+                        (method, get.positions[method]),
+                        LateRepair {
+                            read: read.clone(),
                             until_ms: get.deadline_ms,
                         },
                     );
                 }
                 if matches!(answer, Some(v) if v != agreed) {
-                    let pos = get.positions[method].clone();
+                    let pos = get.positions[method];
                     self.schedule_repair(get.key.clone(), method, pos, agreed.clone());
                 }
             }
@@ -722,7 +755,7 @@ impl ChordHandler {
                 true
             }
             Some(at) if at <= now_ms => {
-                due.push((r.key.clone(), r.method, r.pos.clone(), r.value.clone()));
+                due.push((r.key.clone(), r.method, r.pos, r.value.clone()));
                 false
             }
             Some(_) => true,
@@ -738,12 +771,13 @@ impl ChordHandler {
     fn remove_get(&mut self, id: GetId) -> Option<Get> {
         let get = self.gets.remove(&id)?;
         for (method, pos) in get.positions.iter().enumerate() {
-            let key = (method, pos.clone());
-            if let Some(ids) = self.gets_by_position.get_mut(&key) {
-                ids.retain(|&other| other != id);
-                if ids.is_empty() {
-                    self.gets_by_position.remove(&key);
-                }
+            let key = (method, *pos);
+            if self
+                .gets_by_position
+                .get_mut(&key)
+                .is_some_and(|ids| ids.remove(id))
+            {
+                self.gets_by_position.remove(&key);
             }
         }
         Some(get)
@@ -773,7 +807,7 @@ impl ChordHandler {
                 for (method, answer) in get.answers.iter_mut().enumerate() {
                     if !answer.as_ref().is_some_and(|v| !v.is_nil()) {
                         *answer = None;
-                        reask.push((*id, method, get.positions[method].clone()));
+                        reask.push((*id, method, get.positions[method]));
                     }
                 }
                 continue;
@@ -799,10 +833,13 @@ impl ChordHandler {
             for (method, answer) in get.answers.iter_mut().enumerate() {
                 if answer.as_ref().is_some_and(Value::is_nil) {
                     *answer = None;
-                    reask.push((*id, method, get.positions[method].clone()));
+                    reask.push((*id, method, get.positions[method]));
                 }
             }
         }
+        // In ID order (the map is unordered), so that what goes out is the same every run.
+        ended.sort_unstable_by_key(|(id, _)| *id);
+        reask.sort_unstable_by_key(|(id, method, _)| (*id, *method));
         for (id, outcome) in ended {
             self.remove_get(id);
             self.events.push_back(ChordEvent::GetDone { id, outcome });
@@ -816,8 +853,8 @@ impl ChordHandler {
                         get.answers[method] = Some(value);
                     }
                 }
-                Hop::Peer(peer) => self.outbox.push(Outgoing::Peer(
-                    peer,
+                Hop::Peer(conn) => self.outbox.push(Outgoing::Link(
+                    conn,
                     vec![
                         sub(flags::sub::RETRIEVE),
                         method_value(method),
@@ -846,7 +883,7 @@ impl ChordHandler {
                 let r = pos.ring();
                 distance(&lost_pos, &r) < distance(&self.my_pos, &r)
             })
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (*k, v.clone()))
             .collect();
         for ((method, pos), value) in near {
             self.stats.restored += 1;
@@ -918,7 +955,9 @@ impl ChordHandler {
         for (id, (host, port)) in std::mem::take(&mut self.wanted_dials) {
             let _ = ctx.connect(&host, port, Some(&id));
         }
-        for out in std::mem::take(&mut self.outbox) {
+        // The outbox's buffer is kept: it is refilled on every input.
+        let mut outbox = std::mem::take(&mut self.outbox);
+        for out in outbox.drain(..) {
             let _ = match out {
                 Outgoing::Link(conn, payload) => ctx.send(conn, flags::WHISPER, &payload).map(drop),
                 Outgoing::Peer(peer, payload) => ctx.whisper(&peer, &payload).map(drop),
@@ -928,6 +967,7 @@ impl ChordHandler {
                 }
             };
         }
+        self.outbox = outbox;
     }
 }
 
@@ -1007,6 +1047,7 @@ impl MeshHandler for ChordHandler {
                 rs2p: ctx.is_rs2p(conn),
             },
         );
+        self.reindex();
         self.announce(conn);
         self.flush_ctx(ctx);
     }
@@ -1087,6 +1128,7 @@ impl MeshHandler for ChordHandler {
         let Some(state) = self.peers.remove(peer) else {
             return;
         };
+        self.reindex();
         // A vanished peer is no ring or finger candidate until a peer list names it again
         // (else the ring link to its successor would never be planned).
         self.known.remove(&state.pos);

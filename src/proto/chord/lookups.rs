@@ -36,7 +36,7 @@ impl Forwarded {
                 .entries
                 .iter()
                 .min_by_key(|(_, f)| f.expires_ms)
-                .map(|(k, _)| k.clone());
+                .map(|(k, _)| *k);
             if let Some(k) = oldest {
                 self.entries.remove(&k);
             }
@@ -51,12 +51,12 @@ impl Forwarded {
         pos: &Position,
     ) -> impl Iterator<Item = (ConnId, &mut Forward)> {
         self.entries
-            .range_mut((method, pos.clone(), 0)..=(method, pos.clone(), ConnId::MAX))
+            .range_mut((method, *pos, 0)..=(method, *pos, ConnId::MAX))
             .map(|((_, _, conn), f)| (*conn, f))
     }
 
     pub fn remove(&mut self, method: usize, pos: &Position, requester: ConnId) {
-        self.entries.remove(&(method, pos.clone(), requester));
+        self.entries.remove(&(method, *pos, requester));
     }
 
     /// Forgets expired entries and those of a link that went away.
@@ -75,6 +75,40 @@ impl Forwarded {
 
 /// Identifies one majority read of this node.
 pub type GetId = u64;
+
+/// The reads waiting on one position: almost always one, so that one needs no allocation.
+#[derive(Clone, Debug)]
+pub enum GetIds {
+    One(GetId),
+    Many(Vec<GetId>),
+}
+
+impl GetIds {
+    pub fn push(&mut self, id: GetId) {
+        match self {
+            GetIds::One(first) => *self = GetIds::Many(vec![*first, id]),
+            GetIds::Many(ids) => ids.push(id),
+        }
+    }
+
+    /// Forgets `id`; true when no read is left.
+    pub fn remove(&mut self, id: GetId) -> bool {
+        match self {
+            GetIds::One(only) => *only == id,
+            GetIds::Many(ids) => {
+                ids.retain(|&other| other != id);
+                ids.is_empty()
+            }
+        }
+    }
+
+    pub fn as_slice(&self) -> &[GetId] {
+        match self {
+            GetIds::One(id) => std::slice::from_ref(id),
+            GetIds::Many(ids) => ids,
+        }
+    }
+}
 
 /// One majority read: five positions and what each answered so far.
 #[derive(Debug)]

@@ -15,15 +15,20 @@
 //! or an unknown method is counted, not a reason to close; the deleter forgets the key.
 //!
 //! Not here: sockets, clocks, threads (the driver), the C API. Module map: `ring.rs`
-//! (distance, positions), `routing.rs` (responsibility, wanted links), `table.rs` (local
-//! entries), `lookups.rs` (forwarded retrieves, majority reads), `handler.rs` (the rules),
+//! (distance, positions), `position_text.rs` (positions as base58 text), `routing.rs`
+//! (responsibility, wanted links), `ring_index.rs` (responsibility by binary search),
+//! `table.rs` (local entries), `lookups.rs` (forwarded retrieves, majority reads),
+//! `quick_hash.rs` (the hasher of the read maps), `handler.rs` (the rules),
 //! `node.rs` (the node and its commands, sans-IO), `service.rs` (the handler of a running node:
 //! queued user commands, replies to reads, state API threads read without waiting).
 
 mod handler;
 mod lookups;
 mod node;
+mod position_text;
+mod quick_hash;
 pub mod ring;
+mod ring_index;
 pub mod routing;
 mod service;
 mod table;

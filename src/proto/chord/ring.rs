@@ -72,34 +72,108 @@ fn limb_bytes(bytes: &[u8; RING_BYTES], index: usize) -> [u8; 8] {
     limb
 }
 
+/// Most bytes a stored position has: 512 bits, the widest hash (sha512). A position from the
+/// wire above 2^512 names no key's position and is refused as a bad message.
+pub const POSITION_BYTES: usize = 64;
+
 /// A stored position: the full integer (the sha512 one has 512 bits) as minimal big-endian
-/// bytes, which is how the tables are keyed, plus its reduction for distances.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// bytes, which is how the tables are keyed, plus its reduction for distances. Fixed size and
+/// `Copy` (reads and lookup tables copy it freely); ordered and hashed like its bytes.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Position {
-    pub full: Vec<u8>,
+    len: u8,
+    /// `bytes[..len]` is the integer, minimal big-endian; the rest is zero.
+    bytes: [u8; POSITION_BYTES],
 }
 
 impl Position {
-    pub fn from_be(be: &[u8]) -> Position {
+    /// The position of the integer `be` (big-endian, leading zeros allowed); `None` above
+    /// 2^512.
+    pub fn from_be(be: &[u8]) -> Option<Position> {
         let first = be.iter().position(|&b| b != 0).unwrap_or(be.len());
-        Position {
-            full: be[first..].to_vec(),
+        let digits = &be[first..];
+        if digits.len() > POSITION_BYTES {
+            return None;
         }
+        let mut bytes = [0u8; POSITION_BYTES];
+        bytes[..digits.len()].copy_from_slice(digits);
+        Some(Position {
+            len: digits.len() as u8,
+            bytes,
+        })
+    }
+
+    /// `digest` followed by `zero_bytes` zero bytes (a digest shifted left); digests are at
+    /// most 64 bytes and the shift leaves the total within 64 here, anything beyond is cut.
+    fn shifted_digest(digest: &[u8], zero_bytes: usize) -> Position {
+        let first = digest.iter().position(|&b| b != 0).unwrap_or(digest.len());
+        let digits = &digest[first..];
+        let mut bytes = [0u8; POSITION_BYTES];
+        let len = if digits.is_empty() {
+            0
+        } else {
+            (digits.len() + zero_bytes).min(POSITION_BYTES)
+        };
+        let take = digits.len().min(len);
+        bytes[..take].copy_from_slice(&digits[..take]);
+        Position {
+            len: len as u8,
+            bytes,
+        }
+    }
+
+    /// The integer as minimal big-endian bytes (empty for zero).
+    pub fn full(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
     }
 
     /// A position as it travels: base58 text as bin or str.
     pub fn from_wire(value: &Value) -> Option<Position> {
-        let text = value.as_bytes()?;
-        base58::decode(text).ok().map(|be| Position::from_be(&be))
+        let be = super::position_text::decode(value.as_bytes()?)?;
+        Position::from_be(&be)
     }
 
     pub fn ring(&self) -> RingPos {
-        RingPos::reduce(&self.full)
+        RingPos::reduce(self.full())
     }
 
     /// The wire form we send: base58 text as bin.
     pub fn to_wire(&self) -> Value {
-        Value::Bin(base58::encode(&self.full).into_bytes())
+        let mut text = Vec::with_capacity(super::position_text::MAX_DIGITS);
+        super::position_text::encode_into(self.full(), &mut text);
+        Value::Bin(text)
+    }
+}
+
+impl Ord for Position {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.full().cmp(other.full())
+    }
+}
+
+impl PartialOrd for Position {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for Position {
+    /// Length and leading eight bytes only: positions are hash outputs, so those bytes are
+    /// as good as all of them, and lookups per read are many. Equal positions hash equal.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut head = [0u8; 8];
+        head.copy_from_slice(&self.bytes[..8]);
+        state.write_u64(u64::from_le_bytes(head) ^ u64::from(self.len));
+    }
+}
+
+impl std::fmt::Debug for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Position(")?;
+        for b in self.full() {
+            write!(f, "{b:02x}")?;
+        }
+        write!(f, ")")
     }
 }
 
@@ -123,7 +197,16 @@ pub fn method_value(index: usize) -> Value {
     )
 }
 
-/// The five positions of `key`, by method index.
+/// The five positions of `key`, by method index: the same integers as
+/// [`crate::wire::ids::chord_positions`] (sha1, sha224 and sha256 shifted left to 384 bits;
+/// sha384; sha512), built on the stack.
 pub fn key_positions(key: &[u8]) -> [Position; 5] {
-    crate::wire::ids::chord_positions(key).map(|(_, be)| Position::from_be(&be))
+    use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+    [
+        Position::shifted_digest(&crate::wire::sha1::sha1(key), 224 / 8),
+        Position::shifted_digest(&Sha224::digest(key), 160 / 8),
+        Position::shifted_digest(&Sha256::digest(key), 128 / 8),
+        Position::shifted_digest(&Sha384::digest(key), 0),
+        Position::shifted_digest(&Sha512::digest(key), 0),
+    ]
 }

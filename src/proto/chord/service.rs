@@ -262,12 +262,7 @@ impl ChordService {
             stats: self.handler.stats().clone(),
             stored: self.handler.stored_len(),
             gets_in_flight: self.handler.gets_in_flight(),
-            storing_peers: self
-                .handler
-                .peer_states()
-                .values()
-                .filter(|p| p.storing)
-                .count(),
+            storing_peers: self.handler.storing_peers(),
         };
         if changed {
             if let Some(notify) = self.shared.notify.get() {
