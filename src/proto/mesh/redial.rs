@@ -10,8 +10,9 @@
 //! Not redialled: connections the core closed (a protocol error, a duplicate, a handshake
 //! timeout), connections the driver closed for a reason of its own (a slow peer), accepted
 //! connections (the other side redials them), and a peer still linked by another connection
-//! (a duplicate the peer closed). A peer linked again before an attempt is due is not dialled. An orderly quit of the peer looks like EOF,
-//! so it is redialled too: the dials are refused and the node gives up after the last one.
+//! (a duplicate the peer closed). A peer linked again before an attempt is due is not
+//! dialled. An orderly quit of the peer looks like EOF, so it is redialled too: the dials are
+//! refused and the node gives up after the last one.
 
 use super::conn::ConnState;
 use super::core::{Core, QUICK_LOSS_MS};
