@@ -36,8 +36,8 @@
 //!   ([`MeshStats::redials`], [`MeshStats::redials_given_up`]; see `redial.rs`).
 //! * Module map: `core.rs` state and send/close primitives, `conn.rs` per-connection state,
 //!   `inbound.rs` decoding and dispatch, `handshake.rs`, `peers.rs`, `relay.rs`, `seen.rs`,
-//!   `requests.rs`, `renegotiate.rs`, `timers.rs`, `redial.rs`, `encode.rs`, `handler.rs`; tests under
-//!   `tests/` (an in-memory network of nodes and a raw scripted peer).
+//!   `requests.rs`, `renegotiate.rs`, `timers.rs`, `redial.rs`, `encode.rs`, `handler.rs`;
+//!   tests under `tests/` (an in-memory network of nodes and a raw scripted peer).
 
 mod conn;
 mod core;
