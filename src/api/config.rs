@@ -22,6 +22,10 @@ pub struct MeshNodeConfig {
     pub encryption: String,
     /// Peers dialled on the node's own from peer lists (default 4).
     pub max_outgoing: usize,
+    /// Dial a lost peer's address again (after 1, 2, 4, 8 and 16 s, then give up) when a
+    /// link this node dialled breaks without either side closing it (default on; see
+    /// docs/protocol.md "Redialling lost peers").
+    pub redial_lost_peers: bool,
     /// Bounds on what peers may send.
     pub limits: Limits,
     /// Broadcast IDs remembered for de-duplication (default 1,000,000).
@@ -59,6 +63,7 @@ impl Default for MeshNodeConfig {
             subnet: "mesh".to_owned(),
             encryption: "Plaintext".to_owned(),
             max_outgoing: 4,
+            redial_lost_peers: true,
             limits: Limits::DEFAULT,
             seen_capacity: 1_000_000,
             handshake_timeout_s: 30,
@@ -107,6 +112,12 @@ impl MeshNodeConfig {
 
     pub fn max_outgoing(mut self, n: usize) -> Self {
         self.max_outgoing = n;
+        self
+    }
+
+    /// Whether to redial lost peers (see the field's documentation).
+    pub fn redial_lost_peers(mut self, on: bool) -> Self {
+        self.redial_lost_peers = on;
         self
     }
 

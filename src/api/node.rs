@@ -108,6 +108,7 @@ impl MeshNode {
         );
         let mut mesh_config = MeshConfig::new(protocol_id.clone(), id.clone(), out_addr.clone());
         mesh_config.max_outgoing = config.max_outgoing;
+        mesh_config.redial_lost_peers = config.redial_lost_peers;
         mesh_config.limits = config.limits;
         mesh_config.seen_capacity = config.seen_capacity;
         mesh_config.handshake_timeout_s = config.handshake_timeout_s;
