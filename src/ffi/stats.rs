@@ -1,5 +1,6 @@
-//! `rs2p_mesh_stats`: a node's counters copied into a plain C struct, and the names of the
-//! drop reasons that index its `dropped` array. Not here: the counting (`crate::proto::mesh`,
+//! `rs2p_mesh_stats`: a node's counters (traffic, drops by reason, redials of lost peers)
+//! copied into a plain C struct, and the names of the drop reasons that index its `dropped`
+//! array. Not here: the counting (`crate::proto::mesh`,
 //! `crate::driver`).
 
 use super::boundary::{run_value, Out};
@@ -37,6 +38,13 @@ pub struct rs2p_mesh_stats {
     /// Frames, messages and connections dropped, indexed by drop reason (see
     /// rs2p_drop_reason_str).
     pub dropped: [u64; RS2P_DROP_REASONS],
+    /// Redial attempts: dials made to reach again a lost peer this node had dialled (after 1,
+    /// 2, 4, 8 and 16 s; a connection that ends without either side closing it on purpose).
+    pub redials: u64,
+    /// Lost peers given up on: the last redial attempt failed too.
+    pub redials_given_up: u64,
+    /// Room for counters added later (0 today), so adding one keeps the struct's size.
+    pub reserved: [u64; 6],
 }
 
 /// Writes the node's counters to `*out`. Works on a closed node too (the final counts).
@@ -66,6 +74,9 @@ pub unsafe extern "C" fn rs2p_mesh_stats_get(
                 queue_len: stats.recv_queue_len as u64,
                 pending: stats.pending_handshakes as u64,
                 dropped,
+                redials: stats.mesh.redials,
+                redials_given_up: stats.mesh.redials_given_up,
+                reserved: [0; 6],
             });
             Ok(())
         })
