@@ -251,8 +251,9 @@ typedef struct rs2p_mesh_stats {
    */
   uint64_t dropped[RS2P_DROP_REASONS];
   /**
-   * Redial attempts: dials made to reach again a lost peer this node had dialled (after 1,
-   * 2, 4, 8 and 16 s; a connection that ends without either side closing it on purpose).
+   * Redial attempts: dials made to reach again a peer this node had dialled whose
+   * connection was lost (closed by the peer or the network, not by this node), after 1, 2,
+   * 4, 8 and 16 s.
    */
   uint64_t redials;
   /**

@@ -14,6 +14,8 @@ use std::ffi::{c_char, CStr};
 pub const RS2P_DROP_REASONS: usize = 32;
 
 const _: () = assert!(DROP_REASONS <= RS2P_DROP_REASONS);
+// The C layout: 8 counters, the drop array, 2 redial counters and 6 reserved ones.
+const _: () = assert!(size_of::<rs2p_mesh_stats>() == (8 + RS2P_DROP_REASONS + 2 + 6) * 8);
 
 /// A node's counters, filled in by rs2p_mesh_stats_get.
 #[repr(C)]
@@ -38,8 +40,9 @@ pub struct rs2p_mesh_stats {
     /// Frames, messages and connections dropped, indexed by drop reason (see
     /// rs2p_drop_reason_str).
     pub dropped: [u64; RS2P_DROP_REASONS],
-    /// Redial attempts: dials made to reach again a lost peer this node had dialled (after 1,
-    /// 2, 4, 8 and 16 s; a connection that ends without either side closing it on purpose).
+    /// Redial attempts: dials made to reach again a peer this node had dialled whose
+    /// connection was lost (closed by the peer or the network, not by this node), after 1, 2,
+    /// 4, 8 and 16 s.
     pub redials: u64,
     /// Lost peers given up on: the last redial attempt failed too.
     pub redials_given_up: u64,

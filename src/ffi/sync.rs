@@ -149,6 +149,9 @@ pub struct rs2p_sync_stats {
     pub reserved: [u64; 6],
 }
 
+// The size C callers were built with: 12 counters (6 of them reserved).
+const _: () = assert!(size_of::<rs2p_sync_stats>() == 12 * 8);
+
 /// Writes the sync layer's counters to `*out` (the mesh's are in rs2p_mesh_stats_get on
 /// rs2p_sync_mesh). Works on a closed node too. Errors: RS2P_ERR_NULL_ARGUMENT.
 ///
