@@ -250,6 +250,20 @@ typedef struct rs2p_mesh_stats {
    * rs2p_drop_reason_str).
    */
   uint64_t dropped[RS2P_DROP_REASONS];
+  /**
+   * Redial attempts: dials made to reach again a peer this node had dialled whose
+   * connection was lost (closed by the peer or the network, not by this node), after 1, 2,
+   * 4, 8 and 16 s.
+   */
+  uint64_t redials;
+  /**
+   * Lost peers given up on: the last redial attempt failed too.
+   */
+  uint64_t redials_given_up;
+  /**
+   * Room for counters added later (0 today), so adding one keeps the struct's size.
+   */
+  uint64_t reserved[6];
 } rs2p_mesh_stats;
 
 /**
@@ -274,9 +288,19 @@ typedef struct rs2p_sync_stats {
    */
   uint64_t ignored_dump_entries;
   /**
+   * Handshake-dump entries that changed our table and were passed on (whispered) to our
+   * other neighbours.
+   */
+  uint64_t dump_entries_passed_on;
+  /**
+   * (neighbour, entry) pairs not passed on because that neighbour already holds the key
+   * (it listed the key to us, or it received our own dump after the entry arrived).
+   */
+  uint64_t pass_on_skipped;
+  /**
    * Room for counters added later (0 today).
    */
-  uint64_t reserved[8];
+  uint64_t reserved[6];
 } rs2p_sync_stats;
 
 /**

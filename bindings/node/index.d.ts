@@ -199,6 +199,13 @@ export interface MeshStats {
   pending: number;
   /** Non-zero drop counters by reason name (e.g. frame_too_large). */
   dropped: Record<string, number>;
+  /**
+   * Redial attempts: dials made to reach again a lost peer this node had dialled (after 1, 2,
+   * 4, 8 and 16 s).
+   */
+  redials: number;
+  /** Lost peers given up on after the last redial attempt failed. */
+  redialsGivenUp: number;
   /** Messages waiting in this socket's queue for recv(). */
   recvQueueLen: number;
   /** Messages dropped (oldest first) because that queue was full. */
@@ -292,6 +299,10 @@ export interface SyncStats {
   refusedDeltaOnNonMap: number;
   /** Entries of a joining peer's table dump that were not taken. */
   ignoredDumpEntries: number;
+  /** Handshake-dump entries that changed this table and were passed on to other neighbours. */
+  dumpEntriesPassedOn: number;
+  /** (neighbour, entry) pairs not passed on because that neighbour already holds the key. */
+  passOnSkipped: number;
 }
 
 export interface SyncSocketEvents {

@@ -1,5 +1,6 @@
-//! `rs2p_mesh_stats`: a node's counters copied into a plain C struct, and the names of the
-//! drop reasons that index its `dropped` array. Not here: the counting (`crate::proto::mesh`,
+//! `rs2p_mesh_stats`: a node's counters (traffic, drops by reason, redials of lost peers)
+//! copied into a plain C struct, and the names of the drop reasons that index its `dropped`
+//! array. Not here: the counting (`crate::proto::mesh`,
 //! `crate::driver`).
 
 use super::boundary::{run_value, Out};
@@ -13,6 +14,8 @@ use std::ffi::{c_char, CStr};
 pub const RS2P_DROP_REASONS: usize = 32;
 
 const _: () = assert!(DROP_REASONS <= RS2P_DROP_REASONS);
+// The C layout: 8 counters, the drop array, 2 redial counters and 6 reserved ones.
+const _: () = assert!(size_of::<rs2p_mesh_stats>() == (8 + RS2P_DROP_REASONS + 2 + 6) * 8);
 
 /// A node's counters, filled in by rs2p_mesh_stats_get.
 #[repr(C)]
@@ -37,6 +40,14 @@ pub struct rs2p_mesh_stats {
     /// Frames, messages and connections dropped, indexed by drop reason (see
     /// rs2p_drop_reason_str).
     pub dropped: [u64; RS2P_DROP_REASONS],
+    /// Redial attempts: dials made to reach again a peer this node had dialled whose
+    /// connection was lost (closed by the peer or the network, not by this node), after 1, 2,
+    /// 4, 8 and 16 s.
+    pub redials: u64,
+    /// Lost peers given up on: the last redial attempt failed too.
+    pub redials_given_up: u64,
+    /// Room for counters added later (0 today), so adding one keeps the struct's size.
+    pub reserved: [u64; 6],
 }
 
 /// Writes the node's counters to `*out`. Works on a closed node too (the final counts).
@@ -66,6 +77,9 @@ pub unsafe extern "C" fn rs2p_mesh_stats_get(
                 queue_len: stats.recv_queue_len as u64,
                 pending: stats.pending_handshakes as u64,
                 dropped,
+                redials: stats.mesh.redials,
+                redials_given_up: stats.mesh.redials_given_up,
+                reserved: [0; 6],
             });
             Ok(())
         })

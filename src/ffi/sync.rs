@@ -139,9 +139,18 @@ pub struct rs2p_sync_stats {
     pub refused_delta_on_non_map: u64,
     /// Handshake-dump entries ignored because the key already holds a value.
     pub ignored_dump_entries: u64,
+    /// Handshake-dump entries that changed our table and were passed on (whispered) to our
+    /// other neighbours.
+    pub dump_entries_passed_on: u64,
+    /// (neighbour, entry) pairs not passed on because that neighbour already holds the key
+    /// (it listed the key to us, or it received our own dump after the entry arrived).
+    pub pass_on_skipped: u64,
     /// Room for counters added later (0 today).
-    pub reserved: [u64; 8],
+    pub reserved: [u64; 6],
 }
+
+// The size C callers were built with: 12 counters (6 of them reserved).
+const _: () = assert!(size_of::<rs2p_sync_stats>() == 12 * 8);
 
 /// Writes the sync layer's counters to `*out` (the mesh's are in rs2p_mesh_stats_get on
 /// rs2p_sync_mesh). Works on a closed node too. Errors: RS2P_ERR_NULL_ARGUMENT.
@@ -163,7 +172,9 @@ pub unsafe extern "C" fn rs2p_sync_stats_get(
                 refused_leased: stats.refused(Refusal::Leased),
                 refused_delta_on_non_map: stats.refused(Refusal::NotAMap),
                 ignored_dump_entries: stats.refused(Refusal::HoldingValue),
-                reserved: [0; 8],
+                dump_entries_passed_on: stats.dump_entries_passed_on,
+                pass_on_skipped: stats.pass_on_skipped,
+                reserved: [0; 6],
             });
             Ok(())
         })

@@ -2,7 +2,7 @@
  * C test of the mesh slice of the rs2p C API on 127.0.0.1: two nodes connect, broadcast both
  * ways, whisper, reply; callbacks run on another thread, may send from inside and may close
  * the node; peers, counters, config setters, and every argument check (NULL pointers, closed
- * nodes, bad msgpack, out-of-range indexes).
+ * nodes, bad msgpack, out-of-range indexes); the redial counters once a dialled peer is gone.
  *
  * Compiled as C11 and as C++17 with -Wall -Wextra -Werror -pedantic (see the Makefile) and
  * linked against the shared library. Every wait is bounded (WAIT_MS) and waits on an event:
@@ -617,6 +617,42 @@ static void test_close_wakes_a_blocked_recv(void) {
     rs2p_mesh_free(mesh);
 }
 
+/* A fresh node has redialled nobody; once a peer it dialled is gone (freed: its connection
+   ends without a word), it dials that peer again (the first attempt is due 1 s after the
+   loss). */
+static void test_redial_counters(void) {
+    rs2p_mesh *a = start_node(), *b = start_node();
+    rs2p_mesh_stats stats;
+    long long deadline;
+    size_t i;
+    int reserved_zero = 1;
+    const char *ctx = "redial counters";
+
+    CHECK(ctx, a != NULL && b != NULL);
+    if (a == NULL || b == NULL) {
+        rs2p_mesh_free(a);
+        rs2p_mesh_free(b);
+        return;
+    }
+    CHECK_STATUS(ctx, rs2p_mesh_stats_get(a, &stats), RS2P_OK);
+    CHECK(ctx, stats.redials == 0 && stats.redials_given_up == 0);
+    for (i = 0; i < sizeof stats.reserved / sizeof stats.reserved[0]; i++) {
+        if (stats.reserved[i] != 0) reserved_zero = 0;
+    }
+    CHECK(ctx, reserved_zero);
+    CHECK(ctx, link_nodes(a, b));
+
+    rs2p_mesh_free(b);
+    deadline = now_ms() + WAIT_MS;
+    do {
+        CHECK_STATUS(ctx, rs2p_mesh_stats_get(a, &stats), RS2P_OK);
+        if (stats.redials >= 1) break;
+        poll_pause();
+    } while (now_ms() < deadline);
+    CHECK(ctx, stats.redials >= 1);
+    rs2p_mesh_free(a);
+}
+
 int main(void) {
     test_status_strings();
     test_config();
@@ -625,6 +661,7 @@ int main(void) {
     test_callbacks();
     test_close();
     test_close_wakes_a_blocked_recv();
+    test_redial_counters();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }

@@ -426,7 +426,10 @@ static void test_network(void) {
         CHECK_STATUS(ctx, rs2p_sync_stats_get(c, &stats), RS2P_OK);
         CHECK(ctx, stats.accepted >= 4);
         CHECK(ctx, stats.refused_leased == 0 && stats.refused_delta_on_non_map == 0);
-        CHECK(ctx, stats.reserved[0] == 0 && stats.reserved[7] == 0);
+        /* The pass-on counters are filled in (not left as the 0xff pattern). */
+        CHECK(ctx, stats.dump_entries_passed_on != UINT64_MAX);
+        CHECK(ctx, stats.pass_on_skipped != UINT64_MAX);
+        CHECK(ctx, stats.reserved[0] == 0 && stats.reserved[5] == 0);
     }
 
     /* Replacing the callback frees the old user data once; NULL removes it. */

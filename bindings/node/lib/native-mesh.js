@@ -49,6 +49,9 @@ function api() {
     queue_len: 'uint64_t',
     pending: 'uint64_t',
     dropped: koffi.array('uint64_t', DROP_REASONS),
+    redials: 'uint64_t',
+    redials_given_up: 'uint64_t',
+    reserved: koffi.array('uint64_t', 6),
   });
   const callbackType = koffi.proto('void rs2p_event_cb(void *userdata, const rs2p_event *ev)');
   const prototypes = [
@@ -350,6 +353,8 @@ class NativeMesh {
       queueLen: Number(raw.queue_len),
       pending: Number(raw.pending),
       dropped,
+      redials: Number(raw.redials),
+      redialsGivenUp: Number(raw.redials_given_up),
     };
   }
 

@@ -62,7 +62,9 @@ function declare() {
     refused_leased: 'uint64_t',
     refused_delta_on_non_map: 'uint64_t',
     ignored_dump_entries: 'uint64_t',
-    reserved: koffi.array('uint64_t', 8),
+    dump_entries_passed_on: 'uint64_t',
+    pass_on_skipped: 'uint64_t',
+    reserved: koffi.array('uint64_t', 6),
   });
   const callbackType = koffi.proto('void rs2p_sync_event_cb(void *userdata, const rs2p_sync_event *ev)');
   const prototypes = [
@@ -233,6 +235,8 @@ class NativeSync {
       refusedLeased: Number(raw.refused_leased),
       refusedDeltaOnNonMap: Number(raw.refused_delta_on_non_map),
       ignoredDumpEntries: Number(raw.ignored_dump_entries),
+      dumpEntriesPassedOn: Number(raw.dump_entries_passed_on),
+      passOnSkipped: Number(raw.pass_on_skipped),
     };
   }
 

@@ -192,11 +192,25 @@ test('stats count frames and bytes', async (t) => {
   await a.send('counted');
   await nextMessage(b);
   const stats = b.stats();
-  for (const key of ['framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'relayed', 'delivered', 'queueLen', 'pending']) {
+  for (const key of ['framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'relayed', 'delivered', 'queueLen', 'pending', 'redials', 'redialsGivenUp']) {
     assert.ok(Number.isInteger(stats[key]) && stats[key] >= 0, `${key} = ${stats[key]}`);
   }
   assert.ok(stats.framesIn >= 1 && stats.bytesIn > 0);
   assert.equal(typeof stats.dropped, 'object');
+});
+
+test('a lost peer this socket dialled is redialled, and stats count the redials', async (t) => {
+  const open = sockets(t);
+  const a = open({ maxOutgoing: 0 });
+  const b = open({ maxOutgoing: 0 });
+  const fresh = a.stats();
+  assert.equal(fresh.redials, 0);
+  assert.equal(fresh.redialsGivenUp, 0);
+  assert.equal('reserved' in fresh, false);
+  await link(a, b);
+  await b.close();
+  // The first redial is due 1 s after the loss.
+  await eventually(() => a.stats().redials >= 1, 'a to redial the lost peer');
 });
 
 test('invalid arguments are refused before reaching the library', () => {

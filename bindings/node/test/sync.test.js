@@ -102,6 +102,10 @@ test('update, keys, values and items agree across nodes', async (t) => {
   const stats = b.syncStats();
   assert.ok(stats.accepted >= 2, `b accepted a's two writes: ${JSON.stringify(stats)}`);
   assert.equal(stats.refusedLeased, 0);
+  for (const key of ['dumpEntriesPassedOn', 'passOnSkipped']) {
+    assert.ok(Number.isInteger(stats[key]) && stats[key] >= 0, `${key} = ${stats[key]}`);
+  }
+  assert.equal('reserved' in stats, false);
 });
 
 test('del removes a key everywhere and fires delete', async (t) => {

@@ -99,6 +99,9 @@ class MeshStats(Structure):
         ("queue_len", c_uint64),
         ("pending", c_uint64),
         ("dropped", c_uint64 * DROP_REASONS),
+        ("redials", c_uint64),
+        ("redials_given_up", c_uint64),
+        ("reserved", c_uint64 * 6),
     ]
 
 
@@ -129,7 +132,9 @@ class SyncStats(Structure):
         ("refused_leased", c_uint64),
         ("refused_delta_on_non_map", c_uint64),
         ("ignored_dump_entries", c_uint64),
-        ("reserved", c_uint64 * 8),
+        ("dump_entries_passed_on", c_uint64),
+        ("pass_on_skipped", c_uint64),
+        ("reserved", c_uint64 * 6),
     ]
 
 

@@ -604,14 +604,17 @@ class MeshSocket(EventEmitter):
 
     @property
     def stats(self) -> Dict[str, Any]:
-        """The node's counters (frames, bytes, relayed, delivered, pending, drops by reason)
-        and ``dropped_messages``, the messages this socket's queue shed."""
+        """The node's counters (frames, bytes, relayed, delivered, pending, drops by reason,
+        ``redials`` of lost peers this node had dialled and ``redials_given_up``) and
+        ``dropped_messages``, the messages this socket's queue shed."""
         lib = self._lib
         raw = _lib.MeshStats()
         with self._node() as mesh:
             lib.rs2p_mesh_stats_get(mesh, ctypes.byref(raw))
         names = [field[0] for field in _lib.MeshStats._fields_]
-        result: Dict[str, Any] = {name: getattr(raw, name) for name in names if name != "dropped"}
+        result: Dict[str, Any] = {
+            name: getattr(raw, name) for name in names if name not in ("dropped", "reserved")
+        }
         dropped = {}
         for reason, count in enumerate(raw.dropped):
             if count:

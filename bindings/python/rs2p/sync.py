@@ -424,8 +424,11 @@ class SyncSocket(MeshSocket, MutableMapping):  # type: ignore[type-arg]
     @property
     def sync_stats(self) -> Dict[str, int]:
         """Counters of the sync layer: ``accepted`` writes, and remote writes refused because
-        of a lease (``refused_leased``) or a delta onto a non-map, and table entries received
-        on a handshake that were ignored."""
+        of a lease (``refused_leased``) or a delta onto a non-map, table entries received
+        on a handshake that were ignored (``ignored_dump_entries``), handshake entries that
+        changed the table and were passed on to other neighbours (``dump_entries_passed_on``)
+        and (neighbour, entry) pairs not passed on because the neighbour holds the key
+        (``pass_on_skipped``)."""
         raw = _lib.SyncStats()
         with self._sync() as sync:
             self._lib.rs2p_sync_stats_get(sync, ctypes.byref(raw))

@@ -283,6 +283,17 @@ def test_request_peers_is_accepted(make_socket):
     assert recv_one(b).packets[1] == b"after"
 
 
+def test_a_lost_peer_this_socket_dialled_is_redialled_and_counted(make_socket):
+    a, b = make_socket(max_outgoing=0), make_socket(max_outgoing=0)
+    fresh = a.stats
+    assert fresh["redials"] == 0 and fresh["redials_given_up"] == 0
+    assert "reserved" not in fresh
+    link(a, b)
+    b.close()
+    # The first redial is due 1 s after the loss.
+    wait_until(lambda: a.stats["redials"] >= 1, what="a to redial the lost peer")
+
+
 def test_connect_to_self_is_refused_like_py2p(make_socket):
     sock = make_socket()
     assert sock.connect("127.0.0.1", sock.port) is False

@@ -257,6 +257,20 @@ def test_a_table_entry_sent_on_handshake_never_replaces_a_value_already_held(mak
     assert a.metadata["k"].owner == a.id and b.metadata["k"].owner == b.id
 
 
+def test_a_table_entry_received_on_handshake_is_passed_on_to_other_neighbours(make_sync):
+    x, y, z = (make_sync(max_outgoing=0) for _ in range(3))
+    fresh = y.sync_stats
+    assert fresh["dump_entries_passed_on"] == 0 and fresh["pass_on_skipped"] == 0
+    assert "reserved" not in fresh
+    link(x, y)
+    z["k"] = "z's"
+    link(y, z)
+    # x never meets z: the key reaches it only because y passes z's dump entry on.
+    wait_value(x, "k", "z's")
+    assert x.metadata["k"].owner == z.id
+    assert y.sync_stats["dump_entries_passed_on"] >= 1
+
+
 def test_close_stops_the_node_and_a_second_close_raises(make_sync):
     sock = make_sync()
     sock["k"] = 1
