@@ -779,9 +779,8 @@ impl<H: MeshHandler> EventLoop<H> {
 
     /// Publishes events, counters and buffer levels for the other threads.
     fn publish(&mut self) {
-        // Direct messages first: they all came before any message in the pipe this turn.
-        self.pipe.deliver_direct(&mut self.direct_out);
-        self.pipe.publish(&mut self.outbox);
+        // Counters and peers first, events and messages last: a user who has seen a message
+        // or a Connected event reads counters and a peer list that include it.
         *self.shared.stats.lock() = self.mesh.stats().clone();
         if self.peers_dirty {
             self.peers_dirty = false;
@@ -814,6 +813,9 @@ impl<H: MeshHandler> EventLoop<H> {
             .store(self.conns.len(), Ordering::Relaxed);
         self.shared.write_pressure.store(pressed, Ordering::Relaxed);
         self.shared.notify_room();
+        // Direct messages first: they all came before any message in the pipe this turn.
+        self.pipe.deliver_direct(&mut self.direct_out);
+        self.pipe.publish(&mut self.outbox);
     }
 
     fn shutdown(&mut self) {

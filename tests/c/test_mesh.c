@@ -471,7 +471,14 @@ static void test_two_nodes(void) {
     }
     CHECK(ctx, stats.frames_in >= 3 && stats.frames_out >= 2);
     CHECK(ctx, stats.bytes_in > 0 && stats.bytes_out > 0);
-    CHECK(ctx, stats.delivered >= 3 && stats.queue_len == 0 && stats.pending == 0);
+    CHECK(ctx, stats.delivered >= 3);
+    CHECK(ctx, stats.queue_len == 0);
+    CHECK(ctx, stats.pending == 0);
+    if (stats.queue_len != 0 || stats.pending != 0) {
+        fprintf(stderr, "  two nodes: delivered %llu, queue_len %llu, pending %llu\n",
+                (unsigned long long)stats.delivered, (unsigned long long)stats.queue_len,
+                (unsigned long long)stats.pending);
+    }
 
     rs2p_mesh_free(a);
     rs2p_mesh_free(b);
