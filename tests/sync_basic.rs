@@ -26,14 +26,7 @@ fn table_without_leasing() -> SyncTable {
 
 /// Connects `a` to `b` and waits until both list each other as peers.
 fn link(a: &SyncTable, b: &SyncTable) {
-    a.connect("127.0.0.1", b.local_port()).expect("dial");
-    assert!(
-        wait_until(DEADLINE, || a.peers().iter().any(|p| p.id == b.id())
-            && b.peers().iter().any(|p| p.id == a.id())),
-        "handshake between {} and {} did not complete",
-        a.id(),
-        b.id()
-    );
+    common::link_tables(a, b, DEADLINE);
 }
 
 fn wait_for_value(t: &SyncTable, key: &str, value: &Value) {

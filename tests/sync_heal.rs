@@ -24,14 +24,7 @@ fn table() -> SyncTable {
 
 /// Connects `a` to `b` and waits until both list each other as peers.
 fn link(a: &SyncTable, b: &SyncTable) {
-    a.connect("127.0.0.1", b.local_port()).expect("dial");
-    assert!(
-        wait_until(DEADLINE, || a.peers().iter().any(|p| p.id == b.id())
-            && b.peers().iter().any(|p| p.id == a.id())),
-        "handshake between {} and {} did not complete",
-        a.id(),
-        b.id()
-    );
+    common::link_tables(a, b, DEADLINE);
 }
 
 /// A line of three nodes; the first writes `KEYS_PER_GROUP` keys named `{prefix}{i}` and

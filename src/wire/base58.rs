@@ -7,10 +7,11 @@
 use super::WireError;
 use std::cmp::Ordering;
 
-const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+pub(crate) const ALPHABET: &[u8; 58] =
+    b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 /// Digit value of each byte, 0xff for bytes outside the alphabet.
-const DIGIT_OF: [u8; 256] = {
+pub(crate) const DIGIT_OF: [u8; 256] = {
     let mut table = [0xffu8; 256];
     let mut i = 0;
     while i < 58 {

@@ -1,6 +1,6 @@
 //! Helpers shared by the real-socket integration tests. Not a test itself.
 
-use rs2p::api::MeshNode;
+use rs2p::api::{MeshNode, SyncTable};
 use rs2p::proto::mesh::RS2P_MARKER;
 use rs2p::wire::{flags, frame, ids, Value};
 use std::io::Write;
@@ -18,6 +18,19 @@ pub fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(2));
     }
     cond()
+}
+
+/// Dials `b` from sync node `a` and waits (up to `limit`) until both list each other as peers.
+#[allow(dead_code)] // not every test binary uses it
+pub fn link_tables(a: &SyncTable, b: &SyncTable, limit: Duration) {
+    a.connect("127.0.0.1", b.local_port()).expect("dial");
+    assert!(
+        wait_until(limit, || a.peers().iter().any(|p| p.id == b.id())
+            && b.peers().iter().any(|p| p.id == a.id())),
+        "handshake between {} and {} did not complete",
+        a.id(),
+        b.id()
+    );
 }
 
 /// Connects a raw socket to `node` and sends a valid handshake; the socket never reads.

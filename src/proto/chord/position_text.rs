@@ -4,19 +4,7 @@
 //! above 2^512 (`decode` refuses those; use `crate::wire::base58`).
 
 use super::ring::POSITION_BYTES;
-
-const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-
-/// Digit value of each byte, 0xff for bytes outside the alphabet.
-const DIGIT_OF: [u8; 256] = {
-    let mut table = [0xffu8; 256];
-    let mut i = 0;
-    while i < 58 {
-        table[ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
+use crate::wire::base58::{ALPHABET, DIGIT_OF};
 
 /// 58^5 (< 2^30): one division by it yields five digits, and `rem << 32 | word` fits a u64.
 const BASE58_5: u64 = 656_356_768;
