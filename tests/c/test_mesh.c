@@ -463,11 +463,12 @@ static void test_two_nodes(void) {
        e.g. another program redialling a port this node reuses, may be pending a moment). */
     {
         long long deadline = now_ms() + WAIT_MS;
-        do {
-            CHECK_STATUS(ctx, rs2p_mesh_stats_get(b, &stats), RS2P_OK);
-            if (stats.pending == 0) break;
+        rs2p_status status;
+        while ((status = rs2p_mesh_stats_get(b, &stats)) == RS2P_OK && stats.pending != 0 &&
+               now_ms() < deadline) {
             poll_pause();
-        } while (now_ms() < deadline);
+        }
+        CHECK_STATUS(ctx, status, RS2P_OK);
     }
     CHECK(ctx, stats.frames_in >= 3 && stats.frames_out >= 2);
     CHECK(ctx, stats.bytes_in > 0 && stats.bytes_out > 0);
@@ -651,11 +652,14 @@ static void test_redial_counters(void) {
 
     rs2p_mesh_free(b);
     deadline = now_ms() + WAIT_MS;
-    do {
-        CHECK_STATUS(ctx, rs2p_mesh_stats_get(a, &stats), RS2P_OK);
-        if (stats.redials >= 1) break;
-        poll_pause();
-    } while (now_ms() < deadline);
+    {
+        rs2p_status status;
+        while ((status = rs2p_mesh_stats_get(a, &stats)) == RS2P_OK && stats.redials < 1 &&
+               now_ms() < deadline) {
+            poll_pause();
+        }
+        CHECK_STATUS(ctx, status, RS2P_OK);
+    }
     CHECK(ctx, stats.redials >= 1);
     rs2p_mesh_free(a);
 }
