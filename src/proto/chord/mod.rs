@@ -32,6 +32,8 @@ mod ring_index;
 pub mod routing;
 mod service;
 mod table;
+#[cfg(test)]
+mod test_draw;
 
 pub use handler::{ChordHandler, PeerState};
 pub use lookups::{GetId, GetOutcome, FORWARD_TTL_MS, MAX_FORWARDED, NIL_GRACE_MS};

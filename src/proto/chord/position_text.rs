@@ -109,20 +109,8 @@ pub fn decode(text: &[u8]) -> Option<[u8; POSITION_BYTES]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::chord::test_draw::Draw;
     use crate::wire::base58;
-
-    struct Draw(u64);
-    impl Draw {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn bytes(&mut self, n: usize) -> Vec<u8> {
-            (0..n).map(|_| self.next() as u8).collect()
-        }
-    }
 
     fn strip(be: &[u8]) -> &[u8] {
         let first = be.iter().position(|&b| b != 0).unwrap_or(be.len());

@@ -53,17 +53,14 @@ impl<T> RingIndex<T> {
 #[cfg(test)]
 mod tests {
     use super::super::routing::closest;
+    use super::super::test_draw::Draw;
     use super::*;
 
-    /// A small deterministic generator (xorshift).
-    struct Draw(u64);
-    impl Draw {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
+    trait RingDraw {
+        fn pos(&mut self) -> RingPos;
+    }
+
+    impl RingDraw for Draw {
         fn pos(&mut self) -> RingPos {
             let mut bytes = [0u8; super::super::ring::RING_BYTES];
             for chunk in bytes.chunks_mut(8) {
