@@ -2,43 +2,22 @@
 //! is written on its own once the previous one has left the send queue. The frames must still
 //! all arrive, whole and decodable, without stalling the node.
 
+mod common;
+
 use rs2p::api::{MeshNode, MeshNodeConfig, Value};
 use rs2p::wire::frame::{self, FrameSplitter};
-use rs2p::wire::{compression, flags, ids, Limits};
-use std::io::{Read, Write};
+use rs2p::wire::{compression, flags, Limits};
+use std::io::Read;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// Connects a raw peer that offers the given compression methods and completes a handshake.
 fn raw_peer(node: &MeshNode, methods: Vec<Value>) -> TcpStream {
-    let mut stream = TcpStream::connect(("127.0.0.1", node.local_port())).expect("raw dial");
-    let my_id = ids::node_id(
-        &ids::out_addr_repr("127.0.0.1", 1),
-        node.protocol_id(),
-        &ids::new_salt(),
-    );
-    let payload = [
-        Value::UInt(flags::sub::HANDSHAKE.into()),
-        Value::Bin(my_id.as_bytes().to_vec()),
-        Value::Bin(node.protocol_id().as_bytes().to_vec()),
-        Value::Array(vec![Value::Str("127.0.0.1".into()), Value::UInt(1)]),
-        Value::Array(methods),
-    ];
-    let packed = frame::pack(flags::WHISPER, my_id.as_bytes(), now_s(), &payload);
-    let mut out = Vec::new();
-    frame::write_frame(&frame::message_id(&packed), &packed, None, &mut out);
-    stream.write_all(&out).expect("send handshake");
+    let (stream, _id) = common::raw_handshaken_peer(node, methods);
     stream
         .set_read_timeout(Some(Duration::from_millis(200)))
         .expect("read timeout");
     stream
-}
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Reads frames until `want` user broadcasts arrived or 20 s passed; returns their packets.

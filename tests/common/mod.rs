@@ -36,6 +36,13 @@ pub fn link_tables(a: &SyncTable, b: &SyncTable, limit: Duration) {
 /// Connects a raw socket to `node` and sends a valid handshake; the socket never reads.
 #[allow(dead_code)] // not every test binary uses it
 pub fn silent_peer(node: &MeshNode) -> (TcpStream, String) {
+    raw_handshaken_peer(node, vec![Value::UInt(RS2P_MARKER.into())])
+}
+
+/// Connects a raw socket to `node` and sends a valid handshake offering `methods` (the
+/// compression list); returns the socket and the ID it announced.
+#[allow(dead_code)] // not every test binary uses it
+pub fn raw_handshaken_peer(node: &MeshNode, methods: Vec<Value>) -> (TcpStream, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", node.local_port())).expect("raw dial");
     let my_id = ids::node_id(
         &ids::out_addr_repr("127.0.0.1", 1),
@@ -47,7 +54,7 @@ pub fn silent_peer(node: &MeshNode) -> (TcpStream, String) {
         Value::Bin(my_id.as_bytes().to_vec()),
         Value::Bin(node.protocol_id().as_bytes().to_vec()),
         Value::Array(vec![Value::Str("127.0.0.1".into()), Value::UInt(1)]),
-        Value::Array(vec![Value::UInt(RS2P_MARKER.into())]),
+        Value::Array(methods),
     ];
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
