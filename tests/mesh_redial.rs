@@ -41,5 +41,10 @@ fn a_peer_restarting_on_the_same_port_is_redialled_and_linked_again() {
         a.stats().mesh.redials
     );
     assert!(a.stats().mesh.redials >= 1);
-    assert!(b2.peers().iter().any(|p| p.id == a.id()));
+    // a lists b2 once b2's handshake reached it, which can be before b2 has read a's: wait
+    // on b2's own view too.
+    assert!(
+        wait_until(DEADLINE, || b2.peers().iter().any(|p| p.id == a.id())),
+        "b2 never listed a as a peer"
+    );
 }
