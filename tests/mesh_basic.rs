@@ -199,14 +199,47 @@ fn configuration_errors_are_clear() {
             other.map(|n| n.id().to_owned())
         ),
     }
-    let refused = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("probe");
-        probe.local_addr().expect("addr").port()
-    };
+    let (_held, refused) = bound_but_not_listening();
     assert!(matches!(
         a.connect("127.0.0.1", refused),
         Err(Error::ConnectFailed { .. })
     ));
+}
+
+/// A TCP socket bound to a free port of 127.0.0.1 that never listens: dials to the port are
+/// refused, and while the socket lives no other program can take the port (a listener bound
+/// and closed again would leave it free for anyone, and a dial might then succeed).
+fn bound_but_not_listening() -> (std::os::fd::OwnedFd, u16) {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    // SAFETY: socket() returns a new fd or -1; a valid one is owned from here on.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+    assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+    // SAFETY: `fd` is a fresh socket nobody else owns.
+    let socket = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) };
+    // SAFETY: sockaddr_in is plain data; all zeros is a valid value.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as libc::sa_family_t;
+    addr.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: `addr` is a live sockaddr_in and `len` its size, for bind and getsockname.
+    let bound = unsafe {
+        libc::bind(
+            socket.as_raw_fd(),
+            &addr as *const libc::sockaddr_in as *const libc::sockaddr,
+            len,
+        )
+    };
+    assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+    // SAFETY: as above; getsockname writes at most `len` bytes into `addr`.
+    let named = unsafe {
+        libc::getsockname(
+            socket.as_raw_fd(),
+            &mut addr as *mut libc::sockaddr_in as *mut libc::sockaddr,
+            &mut len,
+        )
+    };
+    assert_eq!(named, 0, "getsockname: {}", std::io::Error::last_os_error());
+    (socket, u16::from_be(addr.sin_port))
 }
 
 #[test]
