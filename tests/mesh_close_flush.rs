@@ -20,7 +20,14 @@ fn a_message_sent_just_before_close_reaches_the_peer() {
     let receiver = node();
     const SENDERS: u64 = 8;
     for i in 0..SENDERS {
-        let sender = node();
+        // close() returns once the queue is written out; the bound is only there for a peer
+        // that stops reading, so here it is the test's deadline, not the 2 s default a busy
+        // machine could overrun.
+        let sender = MeshNodeConfig::new()
+            .max_outgoing(0)
+            .close_flush_timeout(DEADLINE)
+            .build()
+            .expect("sender");
         sender
             .connect("127.0.0.1", receiver.local_port())
             .expect("dial");
