@@ -28,8 +28,12 @@ fn joined_node() -> ChordTable {
 
 /// Starts `n` storing nodes, each dialling the first, and waits until every node links to
 /// its two ring neighbours and knows that all its links store (so that writes route to
-/// where reads will look).
+/// where reads will look). A network small enough for every node to dial all the others
+/// from peer lists (`max_outgoing` 4) ends fully meshed, and the wait is for that end: a
+/// link still forming after it would change the route of a later read, which could then
+/// overtake a delete sent just before it on the old, longer route.
 fn network(n: usize) -> Vec<ChordTable> {
+    let full_mesh = n <= ChordTableConfig::new().node.max_outgoing + 1;
     let nodes: Vec<ChordTable> = (0..n).map(|_| joined_node()).collect();
     for other in &nodes[1..] {
         other
@@ -56,11 +60,21 @@ fn network(n: usize) -> Vec<ChordTable> {
         let settled = || {
             let peers = t.peers();
             let linked = |want: &str| peers.iter().any(|p| p.id == want);
-            linked(pred) && linked(succ) && t.chord_stats().storing_peers == peers.len()
+            linked(pred)
+                && linked(succ)
+                && (!full_mesh || peers.len() == n - 1)
+                && t.chord_stats().storing_peers == peers.len()
+        };
+        let also_wanted = if full_mesh {
+            " and every other node"
+        } else {
+            ""
         };
         assert!(
             wait_until(DEADLINE, settled),
-            "node {id} did not link to its ring neighbours {pred} and {succ} (links: {:?})",
+            "node {id} did not link to its ring neighbours {pred} and {succ}{}, every link \
+             storing (links: {:?})",
+            also_wanted,
             t.peers().iter().map(|p| p.id.clone()).collect::<Vec<_>>()
         );
     }
