@@ -26,20 +26,29 @@ fn joined_node() -> ChordTable {
     n
 }
 
-/// Starts `n` storing nodes, each dialling the first, and waits until every node links to
-/// its two ring neighbours and knows that all its links store (so that writes route to
-/// where reads will look). A network small enough for every node to dial all the others
-/// from peer lists (`max_outgoing` 4) ends fully meshed, and the wait is for that end: a
-/// link still forming after it would change the route of a later read, which could then
-/// overtake a delete sent just before it on the old, longer route.
+/// Starts `n` storing nodes, each dialling the first, and waits for their ring (see
+/// [`wait_for_ring`]).
 fn network(n: usize) -> Vec<ChordTable> {
-    let full_mesh = n <= ChordTableConfig::new().node.max_outgoing + 1;
     let nodes: Vec<ChordTable> = (0..n).map(|_| joined_node()).collect();
     for other in &nodes[1..] {
         other
             .connect("127.0.0.1", nodes[0].local_port())
             .expect("dial the first node");
     }
+    wait_for_ring(&nodes);
+    nodes
+}
+
+/// Waits until every node of `nodes` links to its two ring neighbours among them and knows
+/// that all its links store, so that writes route to where reads will look: a node not yet
+/// linked to its successor takes itself for responsible for the successor's range and
+/// answers reads of it with nil. A network small enough for every node to dial all the
+/// others from peer lists (`max_outgoing` 4) ends fully meshed, and the wait is for that
+/// end: a link still forming after it would change the route of a later read, which could
+/// then overtake a delete sent just before it on the old, longer route.
+fn wait_for_ring(nodes: &[ChordTable]) {
+    let n = nodes.len();
+    let full_mesh = n <= ChordTableConfig::new().node.max_outgoing + 1;
     let mut ring: Vec<(RingPos, String)> = nodes
         .iter()
         .map(|t| {
@@ -78,7 +87,6 @@ fn network(n: usize) -> Vec<ChordTable> {
             t.peers().iter().map(|p| p.id.clone()).collect::<Vec<_>>()
         );
     }
-    nodes
 }
 
 #[test]
@@ -252,6 +260,10 @@ fn every_key_still_reads_after_a_storing_node_dies_without_unjoining() {
             t.id()
         );
     }
+    // The dead node's predecessor answers for the dead node's range from its replicas at
+    // once, but until it links to its new successor it also takes itself for responsible
+    // for that successor's range (and reads of it get nil): wait for the ring to close.
+    wait_for_ring(&nodes);
     let mut wrong = Vec::new();
     for (i, reader) in nodes.iter().enumerate() {
         let reads: Vec<_> = (0..keys)
