@@ -32,6 +32,7 @@ Commands (stdin), one JSON object per line, "req" echoed in the reply:
     {"req": 3, "cmd": "whisper", "peer_id": V, "packets": [V...]}
     {"req": 4, "cmd": "routing_table"}
           -> [{"id": V, "addr": [h, p], "outgoing": b, "compression": [...]}]
+             (chord: also "leeching": b, the peer's state as this node last heard it)
     {"cmd": "status"}      -> {"status": "Nominal" | [traceback...], "routing_table": [...], "awaiting": n}
     {"cmd": "request_peers"}                      py2p's own request_peers()
     sync:  {"cmd": "sync_set", "key": V, "value": V}; {"cmd": "sync_get", "key": V}
@@ -190,10 +191,13 @@ def main():
     node.disconnect = disconnect
 
     def table():
-        return [
-            {"id": k, "addr": h.addr, "outgoing": bool(h.outgoing), "compression": h.compression}
-            for k, h in list(node.routing_table.items())
-        ]
+        rows = []
+        for k, h in list(node.routing_table.items()):
+            row = {"id": k, "addr": h.addr, "outgoing": bool(h.outgoing), "compression": h.compression}
+            if hasattr(h, "leeching"):  # chord: whether this node has heard the peer stores
+                row["leeching"] = bool(h.leeching)
+            rows.append(row)
+        return rows
 
     def peer(v):
         key = dec(v)
