@@ -92,20 +92,36 @@ async function main() {
     const args = parseArgs(process.argv.slice(2));
     const js2p = require('js2p');
     const base = js2p.base;
-    const port = args.port || await freePort();
-    let node;
-    if (args.kind === 'mesh') {
-        node = new js2p.mesh.MeshSocket('127.0.0.1', port,
-            new base.Protocol(args.subnet !== null ? args.subnet : 'mesh', 'Plaintext'));
-    } else if (args.kind === 'sync') {
-        // js2p's SyncSocket appends the leasing digit to the subnet itself.
-        node = new js2p.sync.SyncSocket('127.0.0.1', port,
-            new base.Protocol(args.subnet !== null ? args.subnet : 'sync', 'Plaintext'), args.leasing === 1);
-    } else if (args.kind === 'chord') {
-        node = new js2p.chord.ChordSocket('127.0.0.1', port,
-            new base.Protocol(args.subnet !== null ? args.subnet : 'chord', 'Plaintext'));
-    } else {
+    function makeNode(port) {
+        if (args.kind === 'mesh') {
+            return new js2p.mesh.MeshSocket('127.0.0.1', port,
+                new base.Protocol(args.subnet !== null ? args.subnet : 'mesh', 'Plaintext'));
+        } else if (args.kind === 'sync') {
+            // js2p's SyncSocket appends the leasing digit to the subnet itself.
+            return new js2p.sync.SyncSocket('127.0.0.1', port,
+                new base.Protocol(args.subnet !== null ? args.subnet : 'sync', 'Plaintext'), args.leasing === 1);
+        } else if (args.kind === 'chord') {
+            return new js2p.chord.ChordSocket('127.0.0.1', port,
+                new base.Protocol(args.subnet !== null ? args.subnet : 'chord', 'Plaintext'));
+        }
         throw new Error('unknown --kind ' + args.kind);
+    }
+
+    // js2p needs its port up front (it advertises it), so a free one is picked and then
+    // bound by js2p; another process may take it in between (the machine is shared): pick
+    // again. js2p listens asynchronously: the node is used only once it accepts.
+    let port;
+    let node;
+    for (let attempt = 1; ; attempt++) {
+        port = args.port || await freePort();
+        node = makeNode(port);
+        const server = node.incoming;
+        const failed = !server || server.listening ? null : await new Promise((resolve) => {
+            server.once('listening', () => resolve(null));
+            server.once('error', resolve);
+        });
+        if (failed === null) break;
+        if (failed.code !== 'EADDRINUSE' || args.port || attempt >= 20) throw failed;
     }
 
     node.on('message', (sock) => {
@@ -220,10 +236,6 @@ async function main() {
     process.on('uncaughtException', (e) => emit({event: 'error', error: String(e && e.stack || e)}));
     process.on('unhandledRejection', (e) => emit({event: 'error', error: String(e && e.stack || e)}));
 
-    // js2p listens asynchronously: announce the port only once it accepts.
-    if (node.incoming && !node.incoming.listening) {
-        await new Promise((resolve) => node.incoming.once('listening', resolve));
-    }
     emit({event: 'ready', kind: args.kind, port: port, id: node.id.toString(),
         protocol_id: node.protocol.id.toString()});
 

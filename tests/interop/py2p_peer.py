@@ -32,6 +32,7 @@ Commands (stdin), one JSON object per line, "req" echoed in the reply:
     {"req": 3, "cmd": "whisper", "peer_id": V, "packets": [V...]}
     {"req": 4, "cmd": "routing_table"}
           -> [{"id": V, "addr": [h, p], "outgoing": b, "compression": [...]}]
+             (chord: also "leeching": b, the peer's state as this node last heard it)
     {"cmd": "status"}      -> {"status": "Nominal" | [traceback...], "routing_table": [...], "awaiting": n}
     {"cmd": "request_peers"}                      py2p's own request_peers()
     sync:  {"cmd": "sync_set", "key": V, "value": V}; {"cmd": "sync_get", "key": V}
@@ -58,6 +59,7 @@ bound (3 s) and then leaving with os._exit.
 """
 
 import argparse
+import errno
 import json
 import os
 import socket
@@ -133,16 +135,28 @@ def main():
     if args.max_outgoing is not None:
         mesh.max_outgoing = args.max_outgoing
 
-    port = args.port or free_port()
-    if args.kind == "mesh":
-        prot = base.Protocol(args.subnet if args.subnet is not None else "mesh", "Plaintext")
-        node = mesh.MeshSocket("127.0.0.1", port, prot=prot, debug_level=0)
-    elif args.kind == "sync":
-        prot = base.Protocol(args.subnet if args.subnet is not None else "sync", "Plaintext")
-        node = sync.SyncSocket("127.0.0.1", port, prot=prot, debug_level=0, leasing=bool(args.leasing))
-    else:
+    def make_node(port):
+        if args.kind == "mesh":
+            prot = base.Protocol(args.subnet if args.subnet is not None else "mesh", "Plaintext")
+            return mesh.MeshSocket("127.0.0.1", port, prot=prot, debug_level=0)
+        if args.kind == "sync":
+            prot = base.Protocol(args.subnet if args.subnet is not None else "sync", "Plaintext")
+            return sync.SyncSocket("127.0.0.1", port, prot=prot, debug_level=0, leasing=bool(args.leasing))
         prot = base.Protocol(args.subnet if args.subnet is not None else "chord", "Plaintext")
-        node = chord.ChordSocket("127.0.0.1", port, prot=prot, debug_level=0)
+        return chord.ChordSocket("127.0.0.1", port, prot=prot, debug_level=0)
+
+    # py2p needs its port up front (it advertises it), so a free one is picked and then bound
+    # by py2p; another process may take it in between (the machine is shared): pick again.
+    # py2p binds before it starts any thread, so a failed attempt leaves nothing running.
+    attempts = 1 if args.port else 20
+    for attempt in range(attempts):
+        port = args.port or free_port()
+        try:
+            node = make_node(port)
+            break
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE or attempt + 1 == attempts:
+                raise
 
     def on_message(sock):
         while True:
@@ -177,10 +191,13 @@ def main():
     node.disconnect = disconnect
 
     def table():
-        return [
-            {"id": k, "addr": h.addr, "outgoing": bool(h.outgoing), "compression": h.compression}
-            for k, h in list(node.routing_table.items())
-        ]
+        rows = []
+        for k, h in list(node.routing_table.items()):
+            row = {"id": k, "addr": h.addr, "outgoing": bool(h.outgoing), "compression": h.compression}
+            if hasattr(h, "leeching"):  # chord: whether this node has heard the peer stores
+                row["leeching"] = bool(h.leeching)
+            rows.append(row)
+        return rows
 
     def peer(v):
         key = dec(v)

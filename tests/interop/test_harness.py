@@ -15,6 +15,15 @@ def wait_linked(a, b, bound=10.0):
         time.sleep(0.05)
 
 
+def wait_storing(a, b, bound=10.0):
+    """Chord nodes: poll, within a bound, until each lists the other as storing (not
+    leeching), i.e. each has handled the other's chord state."""
+    deadline = time.monotonic() + bound
+    while not all(row.get("leeching") is False for node in (a, b) for row in node.call("routing_table")):
+        assert time.monotonic() < deadline, "py2p chord nodes never saw each other store"
+        time.sleep(0.05)
+
+
 def test_two_py2p_mesh_nodes_connect_and_exchange_messages(py2p_node):
     a, b = py2p_node(), py2p_node()
     b.call("connect", host="127.0.0.1", port=a.port)
@@ -52,6 +61,9 @@ def test_py2p_chord_pair_stores_and_reads_back(py2p_node):
     b.call("connect", host="127.0.0.1", port=a.port)
     a.wait_event("connect")
     wait_linked(a, b)
+    # Each must have heard that the other stores before the write: until then b stores every
+    # position itself and hands a's share over only later, after the 'add' a waits for.
+    wait_storing(a, b)
     b.call("chord_set", key=B("key"), value="value")
     a.wait_event("add", where=lambda e: unb(e["key"]) == b"key")
     got = a.call("chord_get", key=B("key"), timeout=5, reply_timeout=10)

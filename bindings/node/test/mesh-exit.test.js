@@ -34,7 +34,12 @@ const rs2p = require('.');
 (async () => {
   const a = new rs2p.MeshSocket('127.0.0.1', 0);
   const b = new rs2p.MeshSocket('127.0.0.1', 0);
-  const met = new Promise((resolve) => b.once('connect', resolve));
+  // Both ends: a broadcast goes only to peers whose handshake the sender has handled, and
+  // b may see a's handshake before a sees b's.
+  const met = Promise.all([
+    new Promise((resolve) => a.once('connect', resolve)),
+    new Promise((resolve) => b.once('connect', resolve)),
+  ]);
   a.connect('127.0.0.1', b.port);
   await met;
   await a.send('bye');
@@ -79,7 +84,11 @@ process.on('uncaughtException', (err) => {
   Promise.all([a.close(), b.close()]);
 });
 b.on('message', () => { throw new Error('boom'); });
-b.once('connect', () => a.send('x'));
+// a sends once both ends have the link (a broadcast reaches only peers a has handshaken).
+Promise.all([
+  new Promise((resolve) => a.once('connect', resolve)),
+  new Promise((resolve) => b.once('connect', resolve)),
+]).then(() => a.send('x'));
 a.connect('127.0.0.1', b.port);
 `;
   const result = await runNode(script);
