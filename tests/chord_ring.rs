@@ -76,6 +76,7 @@ fn ring_neighbours_and_fingers() {
     let links = wanted_links(&pos(10), &known);
     assert_eq!(links[0], pos(20), "successor first");
     assert_eq!(links[1], pos(160), "then predecessor");
+    assert_eq!(links[2], pos(40), "then the successor's successor");
     for p in [pos(40), pos(80)] {
         assert!(links.contains(&p), "finger {p:?} missing from {links:?}");
     }

@@ -519,6 +519,7 @@ impl ChordHandler {
         }
         if storing && self.storing {
             self.meet(conn, peer, pos);
+            self.introduce_to_predecessor(peer);
             if was_pred.as_deref() != Some(peer) && self.predecessor_peer().as_deref() == Some(peer)
             {
                 self.replicate_own_range();
@@ -532,15 +533,7 @@ impl ChordHandler {
             .peers
             .iter()
             .filter(|(id, _)| id.as_slice() != peer)
-            .map(|(id, p)| {
-                Value::Array(vec![
-                    Value::Array(vec![
-                        Value::Str(p.addr.0.clone()),
-                        Value::UInt(p.addr.1.into()),
-                    ]),
-                    Value::Bin(id.clone()),
-                ])
-            })
+            .map(|(id, p)| peer_list_entry(id, &p.addr))
             .collect();
         self.outbox.push(Outgoing::Link(
             conn,
@@ -559,6 +552,29 @@ impl ChordHandler {
             self.stats.handed_over += 1;
             self.route_store(method, &pos, value, None);
         }
+    }
+
+    /// Names a storing peer that just linked to us to our predecessor (a one-entry peer list),
+    /// so that the predecessor can link to it as a second successor
+    /// (`routing::RING_SUCCESSORS`). A predecessor that links to us later gets our whole list
+    /// from [`Self::meet`] instead.
+    fn introduce_to_predecessor(&mut self, peer: &[u8]) {
+        let Some(pred) = self.predecessor_peer() else {
+            return;
+        };
+        if pred == peer {
+            return;
+        }
+        let (Some(pred_conn), Some(entry)) = (
+            self.peers.get(&pred).map(|p| p.conn),
+            self.peers.get(peer).map(|p| peer_list_entry(peer, &p.addr)),
+        ) else {
+            return;
+        };
+        self.outbox.push(Outgoing::Link(
+            pred_conn,
+            vec![sub(flags::sub::PEERS), Value::Array(vec![entry])],
+        ));
     }
 
     /// Sends a replica of every entry we are responsible for to our predecessor.
@@ -1169,4 +1185,12 @@ fn parse_digit(value: &Value) -> Option<bool> {
     }
     let text = value.as_str()?.trim();
     text.parse::<i64>().ok().map(|n| n != 0)
+}
+
+/// One entry of a peer-list message: `[[host, port], id]`.
+fn peer_list_entry(id: &[u8], addr: &(String, u16)) -> Value {
+    Value::Array(vec![
+        Value::Array(vec![Value::Str(addr.0.clone()), Value::UInt(addr.1.into())]),
+        Value::Bin(id.to_vec()),
+    ])
 }

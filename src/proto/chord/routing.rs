@@ -5,10 +5,13 @@
 //! ID order. A node that is not responsible hands a request to the responsible peer it
 //! knows: each hop strictly shrinks the distance, so a request never loops.
 //!
-//! Links: a storing node wants its ring successor and predecessor among the storing nodes it
-//! knows, and the first storing node at or after `self + 2^i` for each bit `i` (finger-table
-//! style), so greedy forwarding needs O(log N) hops. This only picks whom to dial; the wire
-//! is unchanged. Pure functions, shared by the handler and the simulator's routing study.
+//! Links: a storing node wants its [`RING_SUCCESSORS`] nearest successors and its
+//! predecessor among the storing nodes it knows, and the first storing node at or after
+//! `self + 2^i` for each bit `i` (finger-table style), so greedy forwarding needs O(log N)
+//! hops. The second successor is there for churn: when the successor dies, the link to the
+//! node now responsible after us already exists, so there is no moment when we take
+//! ourselves for responsible for its range. This only picks whom to dial; the wire is
+//! unchanged. Pure functions, shared by the handler and the simulator's routing study.
 
 use super::ring::{distance, RingPos};
 
@@ -51,8 +54,12 @@ pub fn predecessor<'a>(
         .copied()
 }
 
-/// Positions of the nodes `me` wants links to: successor, predecessor and the fingers
-/// (first node at or after `me + 2^i`), without duplicates and without `me`.
+/// How many of its nearest successors a storing node keeps links to (a successor list, as
+/// in Chord): one node may die without leaving its predecessor unlinked from the next.
+pub const RING_SUCCESSORS: usize = 2;
+
+/// Positions of the nodes `me` wants links to: the nearest successors, the predecessor and
+/// the fingers (first node at or after `me + 2^i`), without duplicates and without `me`.
 pub fn wanted_links(me: &RingPos, known: &[RingPos]) -> Vec<RingPos> {
     // Clockwise offsets from me, sorted: the first node at or after me + 2^i is the first
     // offset >= 2^i (wrapping to the smallest offset, the successor, when there is none).
@@ -73,6 +80,9 @@ pub fn wanted_links(me: &RingPos, known: &[RingPos]) -> Vec<RingPos> {
     };
     push(offsets.first().map(|o| o.1));
     push(predecessor(me, known));
+    for next in offsets.iter().take(RING_SUCCESSORS).skip(1) {
+        push(Some(next.1));
+    }
     let zero = RingPos([0; super::ring::RING_BYTES]);
     for bit in (0..384).rev() {
         let step = zero.plus_pow2(bit);
